@@ -1,0 +1,302 @@
+"""Recorded results and the claims table that ends every chapter.
+
+``record(name, value)`` stores a number in the executed notebook (a MyST-NB ``glue`` output,
+so prose can quote it with ``{glue:text}`name:.1%```), and tests, sweeps and the summary page
+read it back with :func:`read_records` without parsing printed output.
+
+``claims_table(chapter, claims)`` renders the paper's number beside ours with a verdict computed
+from a stated rule, records the rows, and stores them for the summary page.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any, Callable
+
+from advlib.paths import book_root
+
+__all__ = [
+    "record",
+    "records",
+    "read_records",
+    "Rule",
+    "within",
+    "at_least",
+    "at_most",
+    "when",
+    "Claim",
+    "claims_table",
+    "results_dir",
+    "load_claims",
+]
+
+GLUE_PREFIX = "application/papermill.record/"
+"""MyST-NB's prefix for glued values that are not displayed."""
+JSON_MIME = "text/x-advlib-json"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+_RECORDS: dict[str, Any] = {}
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types from NumPy/torch scalars, tuples and dicts."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if hasattr(value, "item") and getattr(value, "shape", ()) in ((), (1,)):
+        return _jsonable(value.item())
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    raise TypeError(
+        f"record: value must be a number, string, bool, None or a list/dict of them, "
+        f"got {type(value).__name__}"
+    )
+
+
+def _in_ipython() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
+def record(name: str, value: Any) -> Any:
+    """Record a result under ``name`` in the executed notebook; returns ``value`` unchanged.
+
+    ``value`` is a number, string, bool, None or a list/dict of them. Outside a notebook the
+    value is only kept in memory (:func:`records`).
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"record: name must start with a letter or _ and hold only letters, digits, _ . -; "
+            f"got {name!r}"
+        )
+    plain = _jsonable(value)
+    if isinstance(plain, float) and not math.isfinite(plain):
+        plain = None if math.isnan(plain) else plain
+    _RECORDS[name] = plain
+    if _in_ipython():
+        from IPython.display import display
+
+        bundle = {
+            GLUE_PREFIX + "text/plain": repr(plain),
+            GLUE_PREFIX + JSON_MIME: json.dumps(plain),
+        }
+        meta = {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
+        display(bundle, raw=True, metadata=meta)
+    return value
+
+
+def records() -> dict[str, Any]:
+    """The values recorded so far in this process (a copy)."""
+    return dict(_RECORDS)
+
+
+def read_records(notebook: Any) -> dict[str, Any]:
+    """Every value :func:`record` stored in an executed notebook (path or nbformat node)."""
+    if isinstance(notebook, (str, Path)):
+        import nbformat
+
+        notebook = nbformat.read(str(notebook), as_version=4)
+    found: dict[str, Any] = {}
+    for cell in notebook.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get("scrapbook")
+            data = output.get("data", {})
+            key = GLUE_PREFIX + JSON_MIME
+            if meta and key in data:
+                text = data[key]
+                found[meta["name"]] = json.loads("".join(text) if isinstance(text, list) else text)
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Verdict rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a claim's verdict is decided: ``check(ours, paper) -> bool`` and the rule in words."""
+
+    text: str
+    check: Callable[[Any, Any], bool]
+
+
+def within(tol: float, *, points: bool = True) -> Rule:
+    """Holds when ``|ours − paper| <= tol`` (rates: ``tol`` in fractions, shown as points)."""
+    shown = f"{tol * 100:.3g} points" if points else f"{tol:.3g}"
+    return Rule(f"|ours − paper| ≤ {shown}", lambda ours, paper: abs(ours - paper) <= tol)
+
+
+def at_least(threshold: float, what: str = "ours", *, pct: bool = True) -> Rule:
+    """Holds when ours >= ``threshold`` (the direction the paper claims, e.g. 'near 100%')."""
+    shown = f"{threshold:.1%}" if pct else f"{threshold:.4g}"
+    return Rule(f"{what} ≥ {shown}", lambda ours, paper: ours >= threshold)
+
+
+def at_most(threshold: float, what: str = "ours", *, pct: bool = True) -> Rule:
+    """Holds when ours <= ``threshold``."""
+    shown = f"{threshold:.1%}" if pct else f"{threshold:.4g}"
+    return Rule(f"{what} ≤ {shown}", lambda ours, paper: ours <= threshold)
+
+
+def when(condition: bool, text: str) -> Rule:
+    """Holds when a condition the chapter computed is true (a direction: 'A > B', 'A ≥ 2·B')."""
+    flag = bool(condition)
+    return Rule(text, lambda ours, paper: flag)
+
+
+# --------------------------------------------------------------------------------------------
+# Claims tables
+
+
+@dataclass
+class Claim:
+    """One row of a claims table.
+
+    ``paper`` and ``ours`` are numbers (rates as fractions, shown as % when ``pct``) or short
+    strings; ``ours=None`` means not computed here (the verdict says why). ``why`` explains a
+    difference (data, budget) and is shown whatever the verdict.
+    """
+
+    id: str
+    quantity: str
+    paper: Any
+    ours: Any
+    rule: Rule | None
+    why: str = ""
+    pct: bool = True
+    digits: int = 1
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        if self.ours is None or self.rule is None:
+            return "not run"
+        return "holds" if self.rule.check(self.ours, self.paper) else "differs"
+
+    def show(self, value: Any) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, str):
+            return value
+        if self.pct:
+            return f"{value:.{self.digits}%}"
+        return f"{value:.{max(self.digits, 3)}g}"
+
+    def as_row(self, chapter: str) -> dict:
+        return {
+            "claim": self.id,
+            "quantity": self.quantity,
+            "paper": self.show(self.paper),
+            "ours": self.show(self.ours),
+            "paper_value": self.paper if not isinstance(self.paper, str) else None,
+            "ours_value": self.ours if not isinstance(self.ours, str) else None,
+            "verdict": self.verdict,
+            "rule": self.rule.text if self.rule else "",
+            "why": self.why,
+            "chapter": chapter,
+        }
+
+
+_TABLE_COLUMNS = [("claim", "Claim"), ("quantity", "Quantity"), ("paper", "Paper"),
+                  ("ours", "Ours"), ("verdict", "Verdict"), ("rule", "Rule"), ("why", "Why / notes")]
+
+
+def claims_html(rows: list[dict], *, link: bool = False) -> str:
+    """An HTML table of claim rows (``class="advlib-claims"``), verdicts styled by CSS class."""
+    head = "".join(f"<th>{escape(title)}</th>" for _, title in _TABLE_COLUMNS)
+    body = []
+    for row in rows:
+        cells = []
+        for key, _ in _TABLE_COLUMNS:
+            text = escape(str(row.get(key, "")))
+            if key == "verdict":
+                text = f'<span class="advlib-verdict advlib-{row[key].replace(" ", "-")}">{text}</span>'
+            if key == "claim" and link and row.get("chapter"):
+                text = f'<a href="{escape(row["chapter"])}.html#claims">{text}</a>'
+            cells.append(f"<td>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        '<table class="advlib-claims table"><thead><tr>' + head + "</tr></thead><tbody>"
+        + "".join(body) + "</tbody></table>"
+    )
+
+
+def results_dir() -> Path | None:
+    """Where claims tables are stored for the summary page: ``$ADVLIB_RESULTS`` (``off``
+    disables), else ``<book>/_build/results`` when running inside the book, else None."""
+    env = os.environ.get("ADVLIB_RESULTS")
+    if env is not None:
+        return None if env.strip().lower() in ("", "off", "none") else Path(env)
+    root = book_root()
+    return root / "_build" / "results" if root else None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def claims_table(chapter: str, claims: list[Claim]) -> list[dict]:
+    """Show the chapter's claims table, record it as ``claims`` and store it for the summary.
+
+    ``chapter`` is the chapter's file stem (``"04_fgsm"``). Returns the rows.
+    """
+    rows = [c.as_row(chapter) for c in claims]
+    record("claims", rows)
+    folder = results_dir()
+    if folder is not None:
+        _write_atomic(folder / f"{chapter}.json", json.dumps(_jsonable(rows), indent=1))
+    if _in_ipython():
+        from IPython.display import HTML, display
+
+        display(HTML(claims_html(rows)))
+    else:
+        for row in rows:
+            print(f"{row['claim']:>4}  {row['quantity']}: paper {row['paper']}, ours {row['ours']}"
+                  f" -> {row['verdict']} ({row['rule']}) {row['why']}")
+    return rows
+
+
+def load_claims(folder: Path | str | None = None) -> list[dict]:
+    """Every stored claims row, in claim order (C1, C2, …, C29), from ``folder`` or :func:`results_dir`."""
+    folder = Path(folder) if folder is not None else results_dir()
+    rows: list[dict] = []
+    if folder is None or not folder.is_dir():
+        return rows
+    for path in sorted(folder.glob("*.json")):
+        try:
+            rows.extend(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"load_claims: {path} is not a readable claims file ({exc})") from None
+
+    def order(row: dict) -> tuple:
+        m = re.match(r"C(\d+)", row["claim"])
+        return (0, int(m.group(1))) if m else (1, row["claim"])
+
+    return sorted(rows, key=order)
