@@ -1,6 +1,7 @@
 """Attacks on torch classifiers: FGSM (the paper's Sec. 4) and the baselines the book compares.
 
-Every attack takes a model mapping ``x`` (n, d) to logits (n, k), inputs ``x`` in the clip range
+Every attack takes a model mapping ``x`` (n, d) to scores (n, k) (logits; a model with its own
+``loss(scores, y)`` method, such as the RBF network, is attacked through that loss), inputs ``x`` in the clip range
 and integer labels ``y`` (n,), and returns a new tensor; the model's train/eval mode and its
 parameters' ``requires_grad`` flags are left exactly as they were, and no ``.grad`` is left on
 the parameters.
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 
 from advlib.checks import check_clip, check_eps, check_labels, check_x
 
-__all__ = ["fgsm", "input_gradient", "frozen"]
+__all__ = ["fgsm", "input_gradient", "model_loss", "frozen"]
 
 Clip = tuple[float, float] | None
 
@@ -66,14 +67,21 @@ def _per_example(eps, x: torch.Tensor):
     return eps
 
 
+def model_loss(model: torch.nn.Module, scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """J(θ, x, y): the model's own ``loss(scores, y)`` when it defines one (RBF units, sigmoid
+    outputs, ensembles), else the mean cross-entropy of softmax logits."""
+    loss = getattr(model, "loss", None)
+    return loss(scores, y) if loss is not None else F.cross_entropy(scores, y)
+
+
 def input_gradient(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """∇ₓ J(θ, x, y) of the mean cross-entropy, in the model's current mode; (n, d) like ``x``.
+    """∇ₓ J(θ, x, y), in the model's current mode; (n, d) like ``x``.
 
     One forward and one backward pass, with respect to the input only. Callers hold the model
     ``frozen`` so that no parameter gradient is formed.
     """
     x = x.detach().requires_grad_(True)
-    loss = F.cross_entropy(model(x), y)
+    loss = model_loss(model, model(x), y)
     (grad,) = torch.autograd.grad(loss, x)
     return grad
 
