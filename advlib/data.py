@@ -7,7 +7,7 @@ Three sources of digits:
   They are split once, stratified and seeded (``EMBEDDED_SPLIT_SEED``), into 4,000 training
   digits (400 per class) and 1,000 test digits (100 per class).
 - ``full``: the standard 60,000 / 10,000 MNIST IDX files, downloaded once with pooch into
-  ``<cache>/data/mnist`` (see :func:`advlib.paths.cache_dir`), each file sha256-checked, or read
+  ``<cache>/data/mnist`` (see ``advlib.paths.cache_dir``), each file sha256-checked, or read
   from a folder named by ``$ADVLIB_DATA``.
 - ``auto``: full MNIST when it is already on disk, else the embedded subset. Never downloads.
 

@@ -35,6 +35,7 @@ __all__ = [
     "claims_table",
     "results_dir",
     "load_claims",
+    "data_note",
 ]
 
 GLUE_PREFIX = "application/papermill.record/"
@@ -79,7 +80,7 @@ def record(name: str, value: Any) -> Any:
     """Record a result under ``name`` in the executed notebook; returns ``value`` unchanged.
 
     ``value`` is a number, string, bool, None or a list/dict of them. Outside a notebook the
-    value is only kept in memory (:func:`records`).
+    value is only kept in memory (``records()``).
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(
@@ -284,7 +285,7 @@ def claims_table(chapter: str, claims: list[Claim]) -> list[dict]:
 
 
 def load_claims(folder: Path | str | None = None) -> list[dict]:
-    """Every stored claims row, in claim order (C1, C2, …, C29), from ``folder`` or :func:`results_dir`."""
+    """Every stored claims row, in claim order (C1, C2, …, C29), from ``folder`` or ``results_dir()``."""
     folder = Path(folder) if folder is not None else results_dir()
     rows: list[dict] = []
     if folder is None or not folder.is_dir():
@@ -300,3 +301,14 @@ def load_claims(folder: Path | str | None = None) -> list[dict]:
         return (0, int(m.group(1))) if m else (1, row["claim"])
 
     return sorted(rows, key=order)
+
+
+def data_note(text: str) -> None:
+    """Say which data (and split) the chapter ran on: a highlighted line in the page, printed
+    in plain runs."""
+    if _in_ipython():
+        from IPython.display import HTML, display
+
+        display(HTML(f'<div class="advlib-dataset"><strong>Data:</strong> {escape(text)}</div>'))
+    else:
+        print(f"Data: {text}")

@@ -1,0 +1,93 @@
+"""Build the book as CI does: papermill executes every chapter, then jupyter-book renders.
+
+``python -m advlib book`` runs each chapter of ``_toc.yml`` (in order, the summary last) with
+papermill into ``chapters/<name>.ipynb``, stops at the first chapter that raises (papermill's
+error names the cell), then renders the executed notebooks with ``execute_notebooks: off`` and
+``-W`` so that any warning — a broken reference, a missing citation — fails the build.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from advlib.runner import chapter_parameters, run_chapter
+
+__all__ = ["toc_chapters", "execute_chapters", "render_executed", "build"]
+
+RUN_LAST = ("summary",)  # chapters that read the others' stored results
+
+
+def toc_chapters(root: Path) -> list[Path]:
+    """The chapter sources (``.py``) named in ``_toc.yml``, in reading order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    files: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", toc.get("chapters", [])))
+    return [root / f"{f}.py" for f in files if (root / f"{f}.py").is_file()]
+
+
+def execute_chapters(
+    root: Path, parameters: dict[str, Any] | None = None, *, log_output: bool = False
+) -> list[tuple[Path, float]]:
+    """Execute every chapter with papermill into ``chapters/<name>.ipynb``; return timings.
+
+    ``parameters`` go to each chapter that declares them (``dataset`` to those that train).
+    """
+    chapters = toc_chapters(root)
+    chapters.sort(key=lambda p: any(tag in p.stem for tag in RUN_LAST))
+    timings = []
+    for path in chapters:
+        own = {k: v for k, v in (parameters or {}).items() if k in chapter_parameters(path)}
+        start = time.perf_counter()
+        print(f"[advlib book] executing {path.relative_to(root)} {own or ''}", flush=True)
+        run_chapter(path, path.with_suffix(".ipynb"), own, log_output=log_output)
+        timings.append((path, time.perf_counter() - start))
+        print(f"[advlib book]   done in {timings[-1][1]:.0f} s", flush=True)
+    return timings
+
+
+def executed_config(root: Path) -> Path:
+    """A copy of ``_config.yml`` that renders the executed ``.ipynb`` instead of the ``.py``."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    config.setdefault("execute", {})["execute_notebooks"] = "off"
+    config["exclude_patterns"] = list(config.get("exclude_patterns", [])) + ["chapters/*.py"]
+    out = root / "_build" / "executed_config" / "_config.yml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def render_executed(root: Path, *, strict: bool = True) -> int:
+    """Render the executed notebooks into ``_build/html``; returns jupyter-book's exit code."""
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(root),
+           "--config", str(executed_config(root))]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    return subprocess.call(cmd, cwd=root)
+
+
+def build(root: Path, parameters: dict[str, Any] | None = None, *, strict: bool = True) -> int:
+    """Execute every chapter, then render; returns the exit code."""
+    start = time.perf_counter()
+    timings = execute_chapters(root, parameters)
+    executed = time.perf_counter() - start
+    code = render_executed(root, strict=strict)
+    print(f"[advlib book] executed {len(timings)} chapters in {executed:.0f} s; "
+          f"rendered in {time.perf_counter() - start - executed:.0f} s; exit code {code}")
+    return code

@@ -1,0 +1,216 @@
+"""Run a jupytext chapter under papermill with checked parameters.
+
+papermill only warns about unknown parameters and never checks types; here every name must be
+one of the chapter's parameters (its cell tagged ``parameters``) and every value must parse as
+the type of the chapter's annotated default. ``python -m advlib run CHAPTER -p NAME VALUE``.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from advlib.results import read_records
+
+__all__ = [
+    "Parameter",
+    "ParameterError",
+    "chapter_notebook",
+    "chapter_parameters",
+    "parse_value",
+    "check_parameters",
+    "run_chapter",
+]
+
+_TYPES = {"bool": bool, "int": int, "float": float, "str": str, "list": list, "dict": dict}
+
+
+class ParameterError(ValueError):
+    """An unknown parameter name or a value that does not fit the parameter's type."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One chapter parameter: name, type name (bool/int/float/str/list/dict), default, help."""
+
+    name: str
+    type: str
+    default: Any
+    help: str
+
+    def describe(self) -> str:
+        tail = f"  # {self.help}" if self.help else ""
+        return f"{self.name}: {self.type} = {self.default!r}{tail}"
+
+
+def chapter_notebook(path: str | Path):
+    """The chapter (a jupytext percent-format ``.py`` file or an ``.ipynb``) as a notebook node,
+    with a Python 3 kernelspec and a ``tags`` list on every cell (papermill needs both)."""
+    import jupytext
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"chapter {path} does not exist")
+    nb = jupytext.read(path)
+    nb.metadata.setdefault(
+        "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
+    )
+    nb.metadata.setdefault("language_info", {"name": "python"})
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+    return nb
+
+
+def chapter_parameters(path: str | Path) -> dict[str, Parameter]:
+    """The parameters declared in the chapter's ``parameters`` cell, in order.
+
+    Each line of that cell is ``name: type = literal  # help``. The cell is parsed with
+    ``ast`` (papermill's own regex parser silently drops some lines), and anything else in it
+    is an error, so a parameter can never go missing unnoticed.
+    """
+    nb = chapter_notebook(path)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        return {}
+    source = cells[0].source
+    comments = {
+        tok.start[0]: tok.string.lstrip("#").strip()
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+        if tok.type == tokenize.COMMENT
+    }
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            name, type_name = node.target.id, ast.unparse(node.annotation)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+            node.targets[0], ast.Name
+        ):
+            name, type_name = node.targets[0].id, ""
+        else:
+            raise ParameterError(
+                f"{Path(path).name}: line {node.lineno} of the parameters cell is not "
+                "`name: type = literal  # help`"
+            )
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError:
+            raise ParameterError(
+                f"{Path(path).name}: the default of parameter {name} is not a literal"
+            ) from None
+        if type_name not in _TYPES:
+            type_name = type(default).__name__
+        found[name] = Parameter(name, type_name, default, comments.get(node.lineno, ""))
+    return found
+
+
+def _listing(params: dict[str, Parameter]) -> str:
+    return "\n".join("  " + p.describe() for p in params.values()) or "  (none)"
+
+
+def parse_value(param: Parameter, value: Any) -> Any:
+    """``value`` (a command-line string or a Python value) as the parameter's type."""
+    kind = _TYPES[param.type]
+    if not isinstance(value, str) or kind is str:
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not ok:
+            raise ParameterError(
+                f"parameter {param.name} must be a {param.type} (default {param.default!r}), "
+                f"got {value!r}"
+            )
+        return value
+    text = value.strip()
+    try:
+        if kind is bool:
+            low = text.lower()
+            if low not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return low in ("true", "1", "yes")
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        parsed = json.loads(text)
+        if not isinstance(parsed, kind):
+            raise ValueError(text)
+        return parsed
+    except ValueError:
+        raise ParameterError(
+            f"parameter {param.name} must be a {param.type} (default {param.default!r}), "
+            f"got {value!r}"
+        ) from None
+
+
+def check_parameters(path: str | Path, values: dict[str, Any]) -> dict[str, Any]:
+    """Check names and types of ``values`` against the chapter's parameters; return them parsed.
+
+    Raises :class:`ParameterError` listing the chapter's parameters and types.
+    """
+    params = chapter_parameters(path)
+    unknown = [name for name in values if name not in params]
+    if unknown:
+        raise ParameterError(
+            f"{Path(path).name} has no parameter {', '.join(map(repr, unknown))}. "
+            f"Its parameters are:\n{_listing(params)}"
+        )
+    parsed = {}
+    for name, value in values.items():
+        try:
+            parsed[name] = parse_value(params[name], value)
+        except ParameterError as exc:
+            raise ParameterError(f"{Path(path).name}: {exc}. Its parameters are:\n"
+                                 f"{_listing(params)}") from None
+    return parsed
+
+
+def run_chapter(
+    path: str | Path,
+    output: str | Path,
+    parameters: dict[str, Any] | None = None,
+    *,
+    cwd: str | Path | None = None,
+    env: dict[str, str] | None = None,
+    log_output: bool = False,
+    timeout: int | None = None,
+) -> dict[str, Any]:
+    """Execute the chapter with papermill into ``output`` (.ipynb); return its recorded results.
+
+    Parameters are checked first (:func:`check_parameters`). The kernel runs in ``cwd``
+    (default: the chapter's folder, as in the book build) with ``env`` added to its environment.
+    A cell that raises makes papermill raise ``PapermillExecutionError``; the partly executed
+    notebook is still written to ``output``.
+    """
+    import papermill
+
+    path = Path(path).resolve()
+    values = check_parameters(path, parameters or {})
+    nb = chapter_notebook(path)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})  # the kernel inherits this process's environment
+    try:
+        papermill.execute_notebook(
+            nb,
+            str(output),
+            parameters=values,
+            cwd=str(cwd or path.parent),
+            kernel_name="python3",
+            log_output=log_output,
+            progress_bar=False,
+            execution_timeout=timeout,
+        )
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return read_records(output)

@@ -1,0 +1,73 @@
+"""Sphinx extension: the book's pages work with no network.
+
+- Interactive charts: vl-convert ships Vega, Vega-Lite and vega-embed as one JavaScript bundle.
+  It is written once per vl-convert version to ``_build/advlib_static/advlib-vega.js``, wrapped
+  in a function scope (its top-level names, such as ``_``, would otherwise clash with the
+  theme's scripts), served from the site's ``_static/`` and loaded in every page's head, before
+  the charts' inline scripts run.
+- Mathematics: MathJax 3 (``tex-svg-full.js``, all TeX extensions, SVG output so no web fonts)
+  from the ``django-static-mathjax`` wheel is served from ``_static/mathjax/`` instead of a CDN.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import shutil
+from pathlib import Path
+
+BUNDLE = "advlib-vega.js"
+MATHJAX = "mathjax/tex-svg-full.js"
+
+
+def _write_if_changed(path: Path, header: str, make_body) -> Path:
+    if path.is_file():
+        with open(path, encoding="utf-8") as f:
+            if f.read(len(header)) == header:
+                return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(header + make_body(), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def write_vega_bundle(folder: Path) -> Path:
+    """Write the wrapped vega bundle into ``folder`` unless this vl-convert version's is there."""
+    import vl_convert as vlc
+
+    versions = (f"vega {vlc.get_vega_version()}, vega-lite {vlc.get_vegalite_versions()[-1]}, "
+                f"vega-embed {vlc.get_vega_embed_version()}")
+    header = f"/* {versions}: bundled by vl-convert for advbook */\n"
+    return _write_if_changed(
+        folder / BUNDLE, header,
+        lambda: "(function () {\n" + vlc.javascript_bundle() + "\n})();\n",
+    )
+
+
+def copy_mathjax(folder: Path) -> Path | None:
+    """Copy MathJax's single-file TeX-to-SVG build into ``folder``; None if not installed."""
+    try:
+        source = importlib.resources.files("mathjax") / "static/mathjax/es5/tex-svg-full.js"
+    except ModuleNotFoundError:
+        return None
+    if not source.is_file():
+        return None
+    target = folder / MATHJAX
+    if not (target.is_file() and target.stat().st_size == Path(str(source)).stat().st_size):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(str(source), target)
+    return target
+
+
+def _on_builder_inited(app) -> None:
+    folder = Path(app.outdir).parent / "advlib_static"
+    write_vega_bundle(folder)
+    if copy_mathjax(folder) is not None:
+        app.config.mathjax_path = MATHJAX
+    app.config.html_static_path.append(str(folder))
+
+
+def setup(app):
+    app.connect("builder-inited", _on_builder_inited)
+    app.add_js_file(BUNDLE)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
