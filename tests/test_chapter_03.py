@@ -1,0 +1,45 @@
+"""Chapter 3 (the linear explanation), executed by papermill with changed parameters."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from advlib.runner import run_chapter
+
+CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "03_linear_explanation.py"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ch03")
+    small = {"max_exponent": 5, "draws": 4}
+    return {
+        eps: run_chapter(CHAPTER, out / f"eps{eps}.ipynb", {"eps": eps, **small})
+        for eps in (0.1, 0.25)
+    }
+
+
+def test_activation_change_grows_linearly_with_dimension(runs):
+    r = runs[0.1]
+    assert r["eps"] == 0.1 and r["n_max"] == 10 ** 5
+    assert abs(r["growth_slope"] - 1.0) < 0.02
+    assert r["max_eta_norm"] == pytest.approx(0.1)
+    assert r["max_relative_deviation"] < 1e-9
+    # the change is linear in eps too: same seed, same weights, 2.5 times the eps
+    assert runs[0.25]["change_at_n_max"] / r["change_at_n_max"] == pytest.approx(2.5, rel=1e-9)
+
+
+def test_eight_bit_storage_discards_changes_below_half_a_level(runs):
+    r = runs[0.25]
+    assert r["first_changing_eps"] == pytest.approx(0.5 / 255)
+    assert r["largest_move_below_precision"] == 1.0
+
+
+def test_claims_table_is_recorded_with_verdicts(runs):
+    rows = runs[0.1]["claims"]
+    assert [row["claim"] for row in rows] == ["C1", "C1", "C1", "C2"]
+    assert all(row["verdict"] == "holds" for row in rows)
+    assert rows[2]["paper"] == "0.1" and math.isclose(rows[2]["ours_value"], 0.1)
