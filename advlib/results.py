@@ -33,6 +33,7 @@ __all__ = [
     "when",
     "Claim",
     "claims_table",
+    "claims_html",
     "results_dir",
     "load_claims",
     "data_note",

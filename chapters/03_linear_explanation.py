@@ -175,7 +175,6 @@ alt.Chart(stored).mark_line(point=True, interpolate="step-after").encode(
 # linear arithmetic above shows why high-dimensional models do not.
 
 # %% [markdown]
-# (claims)=
 # ## Claims
 #
 # The paper's statement beside what this chapter computed. The rule column says how each
