@@ -1,10 +1,17 @@
 """Attacks on torch classifiers: FGSM (the paper's Sec. 4) and the baselines the book compares.
 
 Every attack takes a model mapping ``x`` (n, d) to scores (n, k) (logits; a model with its own
-``loss(scores, y)`` method, such as the RBF network, is attacked through that loss), inputs ``x`` in the clip range
-and integer labels ``y`` (n,), and returns a new tensor; the model's train/eval mode and its
-parameters' ``requires_grad`` flags are left exactly as they were, and no ``.grad`` is left on
-the parameters.
+``loss(scores, y)`` method, such as the RBF network, is attacked through that loss), inputs ``x``
+in the clip range and integer labels ``y`` (n,), and returns a new tensor; the model's train/eval
+mode and its parameters' ``requires_grad`` flags are left exactly as they were (also when the
+model raises), and no ``.grad`` is left on the parameters.
+
+On the CPU the gradient attacks work through the batch in chunks of about ``CHUNK_BYTES`` of
+input (about 1,000 MNIST rows): each chunk is checked, differentiated and turned into its
+adversarial rows while it is still in cache. On a linear model the cost of an attack is the passes
+over the input, so this is what keeps FGSM at the cost of one forward and backward pass. Every
+model here scores each example on its own in eval mode, and J is a mean over the batch, so each
+row's gradient sign is the one the whole batch would give.
 """
 
 from __future__ import annotations
@@ -15,11 +22,24 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
-from advlib.checks import check_clip, check_eps, check_labels, check_x
+from advlib.checks import check_clip, check_eps, check_labels, check_positive, check_x, check_x_values
 
-__all__ = ["fgsm", "input_gradient", "model_loss", "frozen"]
+__all__ = [
+    "fgsm",
+    "bim",
+    "pgd",
+    "random_sign",
+    "random_uniform",
+    "input_gradient",
+    "model_loss",
+    "frozen",
+]
 
 Clip = tuple[float, float] | None
+Eps = float | torch.Tensor
+
+CHUNK_BYTES = 3 << 20
+"""Input bytes per chunk on the CPU: a chunk, its gradient and its output stay in a 32 MiB L3."""
 
 
 @contextmanager
@@ -43,15 +63,6 @@ def frozen(model: torch.nn.Module, *, train: bool = False) -> Iterator[torch.nn.
             p.requires_grad_(flag)
 
 
-def _check_attack_args(model, x, y, eps, clip, where):
-    clip = check_clip(clip, where=where)
-    check_x(x, where=where, clip=clip, ndim=2, features=_in_features(model))
-    num_classes = _num_classes(model)
-    check_labels(y, where=where, n=x.shape[0], num_classes=num_classes)
-    eps = check_eps(eps, where=where, n=x.shape[0])
-    return eps, clip
-
-
 def _in_features(model: torch.nn.Module) -> int | None:
     return getattr(model, "in_features", None)
 
@@ -61,10 +72,43 @@ def _num_classes(model: torch.nn.Module) -> int | None:
     return int(k) if k is not None else None
 
 
-def _per_example(eps, x: torch.Tensor):
+def _check_attack_args(model, x, y, eps, clip, where, *, values=True):
+    """Checks shared by the gradient attacks; ``values=False`` leaves x's values to the chunks."""
+    clip = check_clip(clip, where=where)
+    check_x(x, where=where, clip=clip, ndim=2, features=_in_features(model), values=values)
+    check_labels(y, where=where, n=x.shape[0], num_classes=_num_classes(model))
+    eps = check_eps(eps, where=where, n=x.shape[0])
+    return eps, clip
+
+
+def _per_example(eps: Eps, x: torch.Tensor) -> Eps:
+    """A float as is; a (n,) tensor as (n, 1, ...) in x's dtype and device, to broadcast."""
     if isinstance(eps, torch.Tensor):
         return eps.to(dtype=x.dtype, device=x.device).reshape(-1, *([1] * (x.dim() - 1)))
     return eps
+
+
+def _rows(value, rows: slice):
+    return value[rows] if isinstance(value, torch.Tensor) else value
+
+
+def _row_chunks(x: torch.Tensor) -> list[slice]:
+    n = x.shape[0]
+    if x.device.type != "cpu":  # on an accelerator one launch per op beats cache blocking
+        return [slice(0, n)]
+    row_bytes = max(1, x[:1].numel() * x.element_size())
+    size = max(1, CHUNK_BYTES // row_bytes)
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _generator(seed: int | None, generator: torch.Generator | None, x: torch.Tensor, where: str):
+    if seed is not None and generator is not None:
+        raise ValueError(f"{where}: pass seed or generator, not both")
+    if seed is None:
+        return generator  # None: torch's global generator
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"{where}: seed must be an int or None, got {seed!r}")
+    return torch.Generator(device=x.device).manual_seed(seed)
 
 
 def model_loss(model: torch.nn.Module, scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -80,17 +124,45 @@ def input_gradient(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
     One forward and one backward pass, with respect to the input only. Callers hold the model
     ``frozen`` so that no parameter gradient is formed.
     """
-    x = x.detach().requires_grad_(True)
-    loss = model_loss(model, model(x), y)
-    (grad,) = torch.autograd.grad(loss, x)
+    with torch.enable_grad():  # also inside a caller's no_grad block
+        x = x.detach().requires_grad_(True)
+        loss = model_loss(model, model(x), y)
+        (grad,) = torch.autograd.grad(loss, x)
     return grad
+
+
+def _signed_gradient_step(model, x, y, alpha, lower, upper, out, *, check=None):
+    """out = clamp(x + alpha·sign(∇ₓJ(θ, x, y)), lower, upper), chunk by chunk.
+
+    alpha: float or (n, 1) tensor; lower, upper: floats, (n, d) tensors, or None (no clamp);
+    ``out`` may be ``x`` itself (BIM updates in place). ``check=(where, clip)`` checks each
+    chunk's values just before its forward pass.
+    """
+    for rows in _row_chunks(x):
+        xc = x[rows]
+        if check is not None:
+            try:
+                check_x_values(xc, where=check[0], clip=check[1])
+            except ValueError:
+                check_x_values(x, where=check[0], clip=check[1])  # the message names all of x
+                raise
+        grad = input_gradient(model, xc, y[rows]).sign_()
+        o, a = out[rows], _rows(alpha, rows)
+        # One fused pass into the output; sign and clamp in place: no temporaries.
+        if isinstance(a, torch.Tensor):
+            torch.addcmul(xc, grad, a, out=o)
+        else:
+            torch.add(xc, grad, alpha=a, out=o)
+        if lower is not None:
+            o.clamp_(_rows(lower, rows), _rows(upper, rows))
+    return out
 
 
 def fgsm(
     model: torch.nn.Module,
     x: torch.Tensor,
     y: torch.Tensor,
-    eps: float | torch.Tensor,
+    eps: Eps,
     *,
     clip: Clip = (0.0, 1.0),
 ) -> torch.Tensor:
@@ -100,13 +172,129 @@ def fgsm(
     x: float (n, d) in ``clip``; y: int64 (n,) in 0..k-1; eps: float >= 0 or a (n,) tensor.
     clip: (lo, hi) range of valid inputs, or None for the paper's unclipped examples.
     Returns the adversarial examples, (n, d), detached. ``eps = 0`` returns a copy of ``x``.
+    x's values are checked chunk by chunk as the attack reads them: a NaN or an out-of-range
+    pixel raises the same ValueError, and nothing is returned.
     """
-    eps, clip = _check_attack_args(model, x, y, eps, clip, "fgsm")
+    eps, clip = _check_attack_args(model, x, y, eps, clip, "fgsm", values=False)
+    x = x.detach()
+    out = torch.empty_like(x, memory_format=torch.contiguous_format)
+    lo, hi = clip if clip is not None else (None, None)
     with frozen(model):
-        grad = input_gradient(model, x, y)
-    # sign/mul/add/clamp in place on one new buffer: on a linear model the cost is the passes
-    # over the input, not the arithmetic.
-    adv = grad.sign_().mul_(_per_example(eps, x)).add_(x.detach())
+        return _signed_gradient_step(
+            model, x, y, _per_example(eps, x), lo, hi, out, check=("fgsm", clip)
+        )
+
+
+def bim(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: Eps,
+    step: Eps,
+    steps: int,
+    *,
+    clip: Clip = (0.0, 1.0),
+    random_start: bool = False,
+    generator: torch.Generator | None = None,
+    seed: int | None = None,
+) -> torch.Tensor:
+    """The basic iterative method (Kurakin et al., 2017); PGD (Madry et al., 2018) with
+    ``random_start``.
+
+    ``steps`` signed-gradient steps of size ``step`` (float or (n,) tensor), each projected to
+    the max-norm ball of radius ``eps`` around x and to ``clip``. With ``random_start`` the first
+    point is x + U(-eps, eps) noise (``seed`` or ``generator``), projected likewise.
+    Arguments, shapes and guarantees as :func:`fgsm`. Returns (n, d), detached, with
+    ``|adv - x| <= eps`` elementwise and every value inside ``clip``.
+    """
+    eps, clip = _check_attack_args(model, x, y, eps, clip, "bim")
+    step = check_eps(step, where="bim", n=x.shape[0], name="step")
+    steps = check_positive(steps, where="bim", name="steps", integer=True)
+    gen = _generator(seed, generator, x, "bim")
+    x = x.detach()
+    e = _per_example(eps, x)
+    # The projection is a clamp to [max(x - eps, lo), min(x + eps, hi)], fixed for all steps.
+    lower, upper = x - e, x + e
     if clip is not None:
-        adv.clamp_(*clip)
+        lower.clamp_(min=clip[0])
+        upper.clamp_(max=clip[1])
+    if random_start:
+        adv = torch.empty_like(x).uniform_(-1.0, 1.0, generator=gen).mul_(e).add_(x)
+        adv.clamp_(lower, upper)
+    else:
+        adv = x.clone(memory_format=torch.contiguous_format)
+    step = _per_example(step, x)
+    with frozen(model):
+        for _ in range(steps):
+            _signed_gradient_step(model, adv, y, step, lower, upper, adv)
     return adv
+
+
+def pgd(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: Eps,
+    step: Eps,
+    steps: int,
+    *,
+    clip: Clip = (0.0, 1.0),
+    generator: torch.Generator | None = None,
+    seed: int | None = None,
+) -> torch.Tensor:
+    """Projected gradient descent (Madry et al., 2018): :func:`bim` from a random start."""
+    return bim(
+        model, x, y, eps, step, steps, clip=clip, random_start=True, generator=generator,
+        seed=seed,
+    )
+
+
+def _check_noise_args(x, eps, clip, where):
+    clip = check_clip(clip, where=where)
+    check_x(x, where=where, clip=clip)
+    eps = check_eps(eps, where=where, n=x.shape[0] if x.dim() else None)
+    return eps, clip
+
+
+def _add_noise(x, noise, eps, clip):
+    """clip(x + eps·noise), in place on ``noise``."""
+    adv = noise.mul_(_per_example(eps, x)).add_(x.detach())
+    return adv.clamp_(*clip) if clip is not None else adv
+
+
+def random_sign(
+    x: torch.Tensor,
+    eps: Eps,
+    *,
+    seed: int | None = None,
+    generator: torch.Generator | None = None,
+    clip: Clip = (0.0, 1.0),
+) -> torch.Tensor:
+    """``clip(x + eps·s)`` with s uniform on {-1, +1} per element: noise of FGSM's max-norm.
+
+    The paper's first noise baseline (Sec. 6, C21). x: float (n, ...) in ``clip``; eps: float
+    >= 0 or (n,) tensor; ``seed`` or ``generator`` (else torch's global generator).
+    Returns a new tensor like ``x``.
+    """
+    eps, clip = _check_noise_args(x, eps, clip, "random_sign")
+    gen = _generator(seed, generator, x, "random_sign")
+    s = torch.randint(0, 2, x.shape, generator=gen, dtype=x.dtype, device=x.device)
+    return _add_noise(x, s.mul_(2).sub_(1), eps, clip)
+
+
+def random_uniform(
+    x: torch.Tensor,
+    eps: Eps,
+    *,
+    seed: int | None = None,
+    generator: torch.Generator | None = None,
+    clip: Clip = (0.0, 1.0),
+) -> torch.Tensor:
+    """``clip(x + u)`` with u ~ U(-eps, eps) per element: the paper's other noise baseline (C21).
+
+    Arguments as :func:`random_sign`. Returns a new tensor like ``x``.
+    """
+    eps, clip = _check_noise_args(x, eps, clip, "random_uniform")
+    gen = _generator(seed, generator, x, "random_uniform")
+    u = torch.empty_like(x, memory_format=torch.contiguous_format).uniform_(-1.0, 1.0, generator=gen)
+    return _add_noise(x, u, eps, clip)

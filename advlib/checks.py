@@ -18,6 +18,10 @@ __all__ = [
     "check_labels",
     "check_pm1_labels",
     "check_choice",
+    "check_x_values",
+    "check_weights",
+    "check_positive",
+    "check_namespace",
 ]
 
 
@@ -49,20 +53,25 @@ def _torch_bool():
     return torch.bool
 
 
-def _all_finite(a: Any) -> bool:
+def _min_max(a: Any) -> tuple[float, float]:
+    """(min, max) of a non-empty array as floats; NaN anywhere makes both NaN.
+
+    One pass each with torch's vectorised ``amin``/``amax`` (which propagate NaN), so a finite
+    pair also proves every value finite: validation costs two reads of the input, no more.
+    """
     if _is_torch(a):
         import torch
 
-        return bool(torch.isfinite(a).all())
-    xp = _namespace(a)
-    return bool(xp.all(xp.isfinite(a)))
-
-
-def _min_max(a: Any) -> tuple[float, float]:
-    if _is_torch(a):
-        return float(a.min()), float(a.max())
+        return float(torch.amin(a)), float(torch.amax(a))
     xp = _namespace(a)
     return float(xp.min(a)), float(xp.max(a))
+
+
+def _all_finite(a: Any) -> bool:
+    if len(a.shape) and a.shape[0] == 0:
+        return True
+    lo, hi = _min_max(a)
+    return math.isfinite(lo) and math.isfinite(hi)
 
 
 def _namespace(a: Any):
@@ -127,10 +136,12 @@ def check_x(
     ndim: int | None = None,
     features: int | None = None,
     name: str = "x",
+    values: bool = True,
 ) -> Any:
     """Check inputs: a floating tensor/array, finite, inside ``clip`` when a range is given.
 
     ``ndim`` fixes the number of dimensions; ``features`` fixes the size of the last one.
+    ``values=False`` checks type and shape only; the caller then runs :func:`check_x_values`.
     """
     if not (hasattr(x, "shape") and hasattr(x, "dtype")):
         raise TypeError(f"{where}: {name} must be a tensor or array, got {_describe(x)}")
@@ -149,16 +160,28 @@ def check_x(
         )
     if len(x.shape) and x.shape[0] == 0:
         raise ValueError(f"{where}: {name} is empty (shape {tuple(x.shape)})")
-    if not _all_finite(x):
+    if values:
+        check_x_values(x, where=where, clip=clip, name=name)
+    return x
+
+
+def check_x_values(
+    x: Any, *, where: str, clip: tuple[float, float] | None = None, name: str = "x"
+) -> Any:
+    """Check the values of ``x``: finite, and inside ``clip`` when a range is given.
+
+    The value half of :func:`check_x`, for callers that check a batch chunk by chunk (the
+    attacks do, so that the check reads each chunk while it is in cache anyway).
+    """
+    lo, hi = _min_max(x)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{where}: {name} must be finite, but it holds NaN or inf values")
-    if clip is not None:
-        lo, hi = _min_max(x)
-        if lo < clip[0] or hi > clip[1]:
-            raise ValueError(
-                f"{where}: {name} must lie in the clip range [{clip[0]}, {clip[1]}] "
-                f"(pixels in [0, 1]), got values in [{lo:.4g}, {hi:.4g}]; "
-                "pass clip=None to attack inputs on another scale"
-            )
+    if clip is not None and (lo < clip[0] or hi > clip[1]):
+        raise ValueError(
+            f"{where}: {name} must lie in the clip range [{clip[0]}, {clip[1]}] "
+            f"(pixels in [0, 1]), got values in [{lo:.4g}, {hi:.4g}]; "
+            "pass clip=None to attack inputs on another scale"
+        )
     return x
 
 
@@ -226,3 +249,86 @@ def check_choice(value: Any, *, where: str, name: str, allowed: tuple) -> Any:
             f"{where}: {name} must be one of {', '.join(map(repr, allowed))}; got {value!r}"
         )
     return value
+
+
+def check_positive(value: Any, *, where: str, name: str, integer: bool = False) -> Any:
+    """Check a hyperparameter: a finite real > 0 (an int >= 1 when ``integer``)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        kind = "an integer >= 1" if integer else "a real number > 0"
+        raise TypeError(f"{where}: {name} must be {kind}, got {_describe(value)}")
+    if integer:
+        if int(value) != value or value < 1:
+            raise ValueError(f"{where}: {name} must be an integer >= 1, got {value!r}")
+        return int(value)
+    if not math.isfinite(float(value)) or value <= 0:
+        raise ValueError(f"{where}: {name} must be finite and > 0, got {value!r}")
+    return float(value)
+
+
+def check_namespace(*arrays: Any, where: str):
+    """The array-API namespace shared by ``arrays`` (NumPy or CuPy; Python scalars are skipped).
+
+    Mixing libraries (a NumPy ``x`` with CuPy weights) is a TypeError naming what was passed.
+    """
+    from array_api_compat import array_namespace
+
+    arrays = tuple(a for a in arrays if not isinstance(a, (int, float)))
+    try:
+        return array_namespace(*arrays)
+    except TypeError:
+        kinds = ", ".join(sorted({type(a).__module__.split(".")[0] + "." + type(a).__name__
+                                  for a in arrays}))
+        raise TypeError(
+            f"{where}: the arrays must all be NumPy or all CuPy arrays, got {kinds}"
+        ) from None
+
+
+def check_weights(
+    w: Any, b: Any, *, where: str, features: int, multiclass: bool
+) -> int | None:
+    """Check linear-model parameters against ``features`` (d, the size of a row of x).
+
+    Logistic regression (``multiclass=False``): ``w`` of shape (d,), ``b`` a real or a 0-d array.
+    Softmax regression: ``W`` of shape (d, k) with k >= 2, ``b`` of shape (k,).
+    Both floating and finite. Returns k for softmax regression, None for logistic regression.
+    """
+    wname = "W" if multiclass else "w"
+    want = f"({features}, k)" if multiclass else f"({features},)"
+    if not (hasattr(w, "shape") and hasattr(w, "dtype")):
+        raise TypeError(f"{where}: {wname} must be an array of shape {want}, got {_describe(w)}")
+    if not _is_floating(w):
+        raise TypeError(f"{where}: {wname} must have a floating dtype, got {w.dtype}")
+    shape = tuple(w.shape)
+    if len(shape) != (2 if multiclass else 1) or shape[0] != features or (
+        multiclass and shape[1] < 2
+    ):
+        raise ValueError(
+            f"{where}: {wname} must have shape {want}"
+            + (" with k >= 2 classes" if multiclass else "")
+            + f" to match x with {features} features, got shape {shape}"
+        )
+    k = shape[1] if multiclass else None
+    if isinstance(b, bool):
+        raise TypeError(f"{where}: b must be a real number or an array, got the bool {b!r}")
+    if isinstance(b, Real):
+        if multiclass:
+            raise ValueError(f"{where}: b must have shape ({k},), one bias per class, got {b!r}")
+        b_ok = math.isfinite(float(b))
+    else:
+        if not (hasattr(b, "shape") and hasattr(b, "dtype")):
+            raise TypeError(f"{where}: b must be a real number or an array, got {_describe(b)}")
+        if not (_is_floating(b) or _is_integer(b)):
+            raise TypeError(f"{where}: b must be real-valued, got dtype {b.dtype}")
+        bshape = (k,) if multiclass else ()
+        if tuple(b.shape) != bshape:
+            raise ValueError(
+                f"{where}: b must have shape {bshape}"
+                + (", one bias per class" if multiclass else " (a scalar)")
+                + f", got shape {tuple(b.shape)}"
+            )
+        b_ok = len(b.shape) == 0 and math.isfinite(float(b)) or (
+            len(b.shape) == 1 and _all_finite(b)
+        )
+    if not (_all_finite(w) and b_ok):
+        raise ValueError(f"{where}: {wname} and b must be finite, but they hold NaN or inf values")
+    return k
