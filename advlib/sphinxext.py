@@ -7,6 +7,10 @@
   the charts' inline scripts run.
 - Mathematics: MathJax 3 (``tex-svg-full.js``, all TeX extensions, SVG output so no web fonts)
   from the ``django-static-mathjax`` wheel is served from ``_static/mathjax/`` instead of a CDN.
+- Thebe: jupyter-book always loads ``sphinx_thebe``, which puts a CDN address and a
+  ``const THEBE_JS_URL`` declaration (twice: a console error) in every page even with the
+  launch button off. With ``launch_buttons: {thebe: false}`` its handlers and stylesheet are
+  removed, so no page mentions thebe.
 """
 
 from __future__ import annotations
@@ -59,6 +63,24 @@ def copy_mathjax(folder: Path) -> Path | None:
     return target
 
 
+def _thebe_wanted(config) -> bool:
+    options = getattr(config, "html_theme_options", None) or {}
+    return bool((options.get("launch_buttons") or {}).get("thebe"))
+
+
+def _drop_thebe(app, config) -> None:
+    """Disconnect sphinx_thebe's event handlers and stylesheet when the book has thebe off."""
+    if _thebe_wanted(config):
+        return
+    for listeners in app.events.listeners.values():
+        for listener in list(listeners):
+            if getattr(listener.handler, "__module__", "").startswith("sphinx_thebe"):
+                app.disconnect(listener.id)
+    app.registry.css_files[:] = [
+        (name, attrs) for name, attrs in app.registry.css_files if name != "sphinx-thebe.css"
+    ]
+
+
 def _on_builder_inited(app) -> None:
     folder = Path(app.outdir).parent / "advlib_static"
     write_vega_bundle(folder)
@@ -68,6 +90,7 @@ def _on_builder_inited(app) -> None:
 
 
 def setup(app):
+    app.connect("config-inited", _drop_thebe)
     app.connect("builder-inited", _on_builder_inited)
     app.add_js_file(BUNDLE)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
