@@ -8,6 +8,16 @@ Two renderers, chosen with :func:`use` (or ``$ADVLIB_CHARTS``):
 - ``"svg"``: static SVG made by vl-convert, inlined in the page (no JavaScript at all).
 
 Colours are fixed per model (:data:`MODEL_COLORS`) so a model looks the same in every chapter.
+
+Figures for chapters, each with a tooltip on every point or image:
+
+- :func:`digit_grid`: digits with their predicted class and confidence (red where wrong);
+- :func:`rate_chart`: a rate against a parameter, one line per model;
+- ``training_curves``: clean and adversarial validation error per epoch, per model;
+- ``robustness_chart``: error and confidence against ``eps``, two panels, per model.
+
+A chart shows when it is a cell's last expression. The book's browser test
+(``tests/test_browser.py``) checks that every chart on every page draws its marks offline.
 """
 
 from __future__ import annotations
@@ -31,6 +41,8 @@ __all__ = [
     "digit_url",
     "digit_grid",
     "rate_chart",
+    "training_curves",
+    "robustness_chart",
 ]
 
 RENDERERS = ("interactive", "svg")
@@ -114,6 +126,20 @@ def use(renderer: str = "interactive") -> None:
 use(os.environ.get("ADVLIB_CHARTS", "interactive"))
 
 
+@alt.theme.register("advlib", enable=True)
+def _theme() -> alt.theme.ThemeConfig:
+    """Vega-Lite's defaults, with text a reader can read beside the book's 16 px prose and
+    axis labels that never touch (log axes otherwise print "1,0002,000")."""
+    return {"config": {
+        "view": {"continuousWidth": 360, "continuousHeight": 240},
+        "axis": {"labelFontSize": 12, "titleFontSize": 13, "labelSeparation": 6,
+                 "labelLimit": 240},
+        "legend": {"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 260},
+        "header": {"labelFontSize": 12, "titleFontSize": 13},
+        "title": {"fontSize": 15},
+    }}
+
+
 # --------------------------------------------------------------------------------------------
 # Figures used by several chapters
 
@@ -128,19 +154,46 @@ def digit_url(image: np.ndarray, *, scale: int = 3, signed: bool = False) -> str
         t = a / m
         rgb = np.stack([1 - np.clip(-t, 0, 1), 1 - np.abs(t), 1 - np.clip(t, 0, 1)], axis=-1)
         pixels = (rgb * 255).round().astype(np.uint8)
-        img = Image.fromarray(pixels, mode="RGB")
+        img = Image.fromarray(pixels)
     else:
         pixels = (255 - np.clip(a, 0.0, 1.0) * 255).round().astype(np.uint8)  # ink is dark
-        img = Image.fromarray(pixels, mode="L")
+        img = Image.fromarray(pixels)
     img = img.resize((28 * scale, 28 * scale), Image.NEAREST)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _field(name: str) -> str:
+    """A column name as a Vega-Lite field: ``.``, ``[`` and ``]`` would otherwise mean nesting."""
+    for ch in "\\.[]":
+        name = name.replace(ch, "\\" + ch)
+    return name
+
+
+def _tooltip(df: pd.DataFrame, column: str, fmt: str | None = None) -> alt.Tooltip:
+    numeric = pd.api.types.is_numeric_dtype(df[column]) and not pd.api.types.is_bool_dtype(
+        df[column])
+    kwargs = {"format": fmt} if fmt else ({"format": ".4g"} if numeric else {})
+    return alt.Tooltip(field=_field(column), type="quantitative" if numeric else "nominal",
+                       title=column, **kwargs)
+
+
+def _require(df: pd.DataFrame, columns: Sequence[str | None], what: str) -> None:
+    missing = [c for c in columns if c is not None and c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} has no column(s) {missing}; it has {list(df.columns)}")
+
+
+def _name(value: Any, class_names: Sequence[str] | dict | None) -> str:
+    if class_names is None:
+        return str(value)
+    return str(class_names[int(value)])
+
+
 def digit_grid(
     images: np.ndarray,
-    captions: Sequence[str],
+    captions: Sequence[str] | None = None,
     *,
     rows: Sequence[str] | None = None,
     columns: int = 10,
@@ -148,16 +201,36 @@ def digit_grid(
     signed: bool = False,
     tooltips: Sequence[dict] | None = None,
     title: str | None = None,
-) -> alt.Chart:
-    """A grid of 28×28 images (n, 784) with a caption under each and a tooltip on each.
+    labels: Sequence[int] | None = None,
+    predicted: Sequence[int] | None = None,
+    confidence: Sequence[float] | None = None,
+    class_names: Sequence[str] | dict | None = None,
+) -> alt.LayerChart:
+    """A grid of 28×28 images with a caption under each and a tooltip on each.
 
-    ``rows`` labels each image's row (e.g. "clean", "adversarial"); without it images wrap
-    after ``columns``. ``tooltips`` adds fields per image (e.g. prediction, confidence).
+    images: (n, 784) or (n, 28, 28), pixels in [0, 1] (``signed=True``: any range, drawn
+    blue (negative), white (0), red (positive), e.g. a perturbation or a weight vector).
+    captions: n strings; if left out and ``predicted`` is given, each caption is the predicted
+    class and its confidence ("3 · 97%").
+    rows: n row names (e.g. "clean", "adversarial"), shown at the left of each row; images of
+    the same row name go left to right in order. Without ``rows``, images wrap after ``columns``.
+    labels, predicted: n true and n predicted classes (ints); a caption is red where they differ.
+    confidence: n probabilities in [0, 1] of the predicted class.
+    class_names: maps a class int to a name (Fashion-MNIST: "Coat"); default the digit itself.
+    tooltips: n dicts of extra fields shown on hover (e.g. ``{"eps": 0.25}``).
+
+    Every image shows a tooltip with its caption, row and the fields above. Returns an altair
+    chart; display it as the cell's last expression.
     """
     images = np.asarray(images)
     n = len(images)
-    if len(captions) != n:
-        raise ValueError(f"digit_grid: {n} images but {len(captions)} captions")
+    for name, seq in (("captions", captions), ("rows", rows), ("tooltips", tooltips),
+                      ("labels", labels), ("predicted", predicted),
+                      ("confidence", confidence)):
+        if seq is not None and len(seq) != n:
+            raise ValueError(f"digit_grid: {n} images but {len(seq)} {name}")
+    if captions is None and predicted is None:
+        raise ValueError("digit_grid: give captions, or predicted (and confidence) to caption by")
     if rows is not None:
         row_names = list(dict.fromkeys(rows))
         row_of = [row_names.index(r) for r in rows]
@@ -170,32 +243,42 @@ def digit_grid(
         col_of = [i % columns for i in range(n)]
     records = []
     for i in range(n):
-        rec = {
-            "url": digit_url(images[i], signed=signed),
-            "caption": captions[i],
-            "row": row_of[i],
-            "col": col_of[i],
-            "row_name": rows[i] if rows is not None else "",
-        }
+        rec: dict[str, Any] = {"url": digit_url(images[i], signed=signed), "row": row_of[i],
+                               "col": col_of[i], "colour": "#222222"}
+        if captions is not None:
+            rec["caption"] = captions[i]
+        else:
+            rec["caption"] = _name(predicted[i], class_names) + (
+                f" · {confidence[i]:.0%}" if confidence is not None else "")
+        if rows is not None:
+            rec["row name"] = rows[i]
+        if labels is not None:
+            rec["true class"] = _name(labels[i], class_names)
+        if predicted is not None:
+            rec["predicted"] = _name(predicted[i], class_names)
+            if labels is not None and int(predicted[i]) != int(labels[i]):
+                rec["colour"] = "#c62828"
+        if confidence is not None:
+            rec["confidence"] = float(confidence[i])
         if tooltips is not None:
             rec.update(tooltips[i])
         records.append(rec)
     df = pd.DataFrame(records)
-    extra = [c for c in df.columns if c not in ("url", "row", "col", "row_name")]
+    shown = [c for c in df.columns if c not in ("url", "row", "col", "colour")]
+    tips = [_tooltip(df, c, ".1%" if c == "confidence" else None) for c in shown]
     n_rows, n_cols = max(row_of) + 1, max(col_of) + 1
     x = alt.X("col:O", axis=None, scale=alt.Scale(paddingInner=0.1))
     y = alt.Y("row:O", axis=None, scale=alt.Scale(paddingInner=0.45))
-    base = alt.Chart(df).encode(x=x, y=y)
-    images_layer = base.mark_image(width=size, height=size).encode(
-        url="url:N", tooltip=[alt.Tooltip(c) for c in extra]
-    )
-    text_layer = base.mark_text(dy=size / 2 + 8, fontSize=11).encode(text="caption:N")
+    base = alt.Chart(df).encode(x=x, y=y, tooltip=tips)
+    images_layer = base.mark_image(width=size, height=size).encode(url="url:N")
+    text_layer = base.mark_text(dy=size / 2 + 9, fontSize=12).encode(
+        text="caption:N", color=alt.Color("colour:N", scale=None))
     layers = [images_layer, text_layer]
     if rows is not None:
-        labels = pd.DataFrame({"row": range(n_rows), "row_name": row_names, "col": 0})
+        names = pd.DataFrame({"row": range(n_rows), "row name": row_names, "col": 0})
         layers.append(
-            alt.Chart(labels).mark_text(align="right", dx=-size / 2 - 6, fontWeight="bold")
-            .encode(x=x, y=y, text="row_name:N")
+            alt.Chart(names).mark_text(align="right", dx=-size / 2 - 6, fontWeight="bold")
+            .encode(x=x, y=y, text=alt.Text(field="row name", type="nominal"))
         )
     chart = alt.layer(*layers).properties(
         width=n_cols * (size + 12), height=n_rows * (size + 30)
@@ -203,10 +286,30 @@ def digit_grid(
     return chart.properties(title=title) if title else chart
 
 
-def _tooltip(df: pd.DataFrame, column: str, fmt: str | None) -> alt.Tooltip:
-    numeric = pd.api.types.is_numeric_dtype(df[column])
-    kwargs = {"format": fmt} if fmt else ({"format": ".4g"} if numeric else {})
-    return alt.Tooltip(f"{column}:{'Q' if numeric else 'N'}", **kwargs)
+def _lines(
+    df: pd.DataFrame, *, x: str, y: str, color: str, x_title: str | None,
+    y_title: str | None, y_format: str, x_format: str | None = None,
+    dash: alt.StrokeDash | None = None, width: int, height: int,
+    tooltip: Sequence[str] | None = None, legend: str | None = None,
+) -> alt.LayerChart:
+    """Lines with a point at every row, one book-wide colour per ``color``; the points carry
+    the tooltips (a line's tooltip would show one arbitrary row of it)."""
+    axis_x = alt.Axis(format=x_format) if x_format else alt.Axis()
+    tip_format = ".2%" if y_format.endswith("%") else y_format  # hover gives the finer value
+    base = alt.Chart(df).encode(
+        x=alt.X(field=_field(x), type="quantitative", title=x_title or x, axis=axis_x),
+        y=alt.Y(field=_field(y), type="quantitative", title=y_title or y,
+                axis=alt.Axis(format=y_format)),
+        color=alt.Color(field=_field(color), type="nominal", title=color,
+                        scale=model_scale(list(df[color].unique())),
+                        legend=alt.Legend(orient=legend) if legend else alt.Undefined),
+    )
+    line = base.mark_line()
+    if dash is not None:
+        line = line.encode(strokeDash=dash)
+    points = base.mark_point(size=45, filled=True, opacity=1).encode(
+        tooltip=[_tooltip(df, c, tip_format if c == y else None) for c in (tooltip or df.columns)])
+    return alt.layer(line, points).properties(width=width, height=height)
 
 
 def rate_chart(
@@ -222,16 +325,94 @@ def rate_chart(
     dash: str | None = None,
     width: int = 360,
     height: int = 240,
-) -> alt.Chart:
-    """Lines with points of a rate (error, confidence) against a parameter, one colour per
-    model (book-wide colours), a tooltip on every point; ``dash`` splits lines by a column."""
-    enc = dict(
-        x=alt.X(f"{x}:Q", title=x_title or x),
-        y=alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format)),
-        color=alt.Color(f"{color}:N", scale=model_scale(df[color].unique()), title=color),
-        tooltip=[_tooltip(df, c, y_format if c == y else None) for c in df.columns],
-    )
-    if dash:
-        enc["strokeDash"] = alt.StrokeDash(f"{dash}:N", title=dash)
-    chart = alt.Chart(df).mark_line(point=True).encode(**enc).properties(width=width, height=height)
+) -> alt.LayerChart:
+    """A rate (error, confidence; in [0, 1]) against a parameter: lines with a point per row.
+
+    df: one row per point, with columns ``x``, ``y`` and ``color`` (default "model", drawn
+    in the model's book-wide colour from :data:`MODEL_COLORS`). ``dash`` names a column that
+    splits lines by dash pattern (e.g. "data": clean or adversarial). Every column of ``df``
+    appears in the tooltip of every point; ``y`` is formatted with ``y_format``.
+    """
+    dash_enc = (alt.StrokeDash(field=_field(dash), type="nominal", title=dash,
+                               legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#555",
+                                            symbolStrokeWidth=2, symbolSize=300))
+                if dash else None)
+    chart = _lines(df, x=x, y=y, color=color, x_title=x_title, y_title=y_title,
+                   y_format=y_format, dash=dash_enc, width=width, height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def training_curves(
+    history: pd.DataFrame | dict,
+    *,
+    clean: str = "valid_error",
+    adversarial: str | None = "valid_adv_error",
+    model: str = "model",
+    epoch: str = "epoch",
+    phase: str | None = "fit",
+    y_title: str = "validation error",
+    title: str | None = None,
+    width: int = 420,
+    height: int = 260,
+) -> alt.LayerChart:
+    """Error per epoch while training, clean (solid) and adversarial (dashed), one colour per model.
+
+    history: a DataFrame with one row per (model, epoch) and columns ``model``, ``epoch``,
+    ``clean`` and ``adversarial`` (default: the ``valid_error`` and ``valid_adv_error`` that
+    ``advlib.train.fit`` logs), or a dict ``{model name: fit()'s returned history, or a
+    DataFrame of its epochs}``. Rows of other phases than ``phase`` (e.g. "retrain") are left
+    out; ``phase=None`` keeps all. ``adversarial=None`` draws the clean error only.
+    Every point's tooltip gives model, epoch, which error and its value.
+    """
+    if isinstance(history, dict):
+        frames = []
+        for name, h in history.items():
+            rows = h["epochs"] if isinstance(h, dict) else h
+            frames.append(pd.DataFrame(rows).assign(**{model: name}))
+        history = pd.concat(frames, ignore_index=True)
+    history = pd.DataFrame(history)
+    _require(history, (model, epoch, clean, adversarial), "training_curves: history")
+    if phase is not None and "phase" in history.columns:
+        history = history[history["phase"] == phase]
+    kinds = {clean: "clean"} | ({adversarial: "adversarial"} if adversarial else {})
+    long = history.melt(id_vars=[model, epoch], value_vars=list(kinds), var_name="data",
+                        value_name="error")
+    long["data"] = long["data"].map(kinds)
+    dash = alt.StrokeDash(field="data", type="nominal", title="data",
+                          scale=alt.Scale(domain=["clean", "adversarial"],
+                                          range=[[1, 0], [6, 3]]),
+                          legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#555",
+                                            symbolStrokeWidth=2, symbolSize=300))
+    chart = _lines(long, x=epoch, y="error", color=model, x_title=epoch, y_title=y_title,
+                   y_format=".0%", x_format="d", dash=dash, width=width, height=height,
+                   tooltip=[model, epoch, "data", "error"])
+    return chart.properties(title=title) if title else chart
+
+
+def robustness_chart(
+    df: pd.DataFrame,
+    *,
+    eps: str = "eps",
+    error: str = "error",
+    confidence: str | None = "confidence",
+    model: str = "model",
+    title: str | None = None,
+    width: int = 270,
+    height: int = 220,
+) -> alt.HConcatChart | alt.LayerChart:
+    """Error and confidence against the attack's ``eps``: two panels, one colour per model.
+
+    df: one row per (model, eps) with columns ``model``, ``eps``, ``error`` (adversarial error
+    rate in [0, 1]) and ``confidence`` (mean probability given to the predicted class on the
+    adversarial examples, in [0, 1]); ``confidence=None`` draws the error panel only. Extra
+    columns appear in the tooltips. Models keep their book-wide colours (:data:`MODEL_COLORS`).
+    """
+    _require(df, (eps, error, confidence, model), "robustness_chart: df")
+    panel = dict(x=eps, color=model, x_title=eps, y_format=".0%", width=width, height=height,
+                 legend="bottom")  # under the panels: two panels and a legend fit the page
+    left = _lines(df, y=error, y_title="error rate", **panel)
+    if confidence is None:
+        return left.properties(title=title) if title else left
+    right = _lines(df, y=confidence, y_title="mean confidence", **panel)
+    chart = alt.hconcat(left, right).resolve_scale(color="shared")
     return chart.properties(title=title) if title else chart
