@@ -6,12 +6,15 @@ in the clip range and integer labels ``y`` (n,), and returns a new tensor; the m
 mode and its parameters' ``requires_grad`` flags are left exactly as they were (also when the
 model raises), and no ``.grad`` is left on the parameters.
 
-On the CPU the gradient attacks work through the batch in chunks of about ``CHUNK_BYTES`` of
-input (about 1,000 MNIST rows): each chunk is checked, differentiated and turned into its
-adversarial rows while it is still in cache. On a linear model the cost of an attack is the passes
-over the input, so this is what keeps FGSM at the cost of one forward and backward pass. Every
-model here scores each example on its own in eval mode, and J is a mean over the batch, so each
-row's gradient sign is the one the whole batch would give.
+On the CPU, for models that do little work per input value (softmax regression, RBF units,
+small MLPs: at most ``CHEAP_PARAMS_PER_FEATURE`` parameters per input feature), the gradient
+attacks work through the batch in chunks of about ``CHUNK_BYTES`` of input (about 1,000 MNIST
+rows): each chunk is checked, differentiated and turned into its adversarial rows while it is
+still in cache. There the cost of an attack is the passes over the input, and this keeps FGSM at
+the cost of one forward and backward pass. Deeper models are dominated by their matrix products
+and run as one batch, which has fewer synchronisation points and so suffers less on a busy
+machine. Every model here scores each example on its own in eval mode, and J is a mean over the
+batch, so each row's gradient sign is the one the whole batch would give.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ Eps = float | torch.Tensor
 
 CHUNK_BYTES = 3 << 20
 """Input bytes per chunk on the CPU: a chunk, its gradient and its output stay in a 32 MiB L3."""
+CHEAP_PARAMS_PER_FEATURE = 100
+"""Models with at most this many parameters per input feature are attacked in chunks."""
 
 
 @contextmanager
@@ -92,9 +97,13 @@ def _rows(value, rows: slice):
     return value[rows] if isinstance(value, torch.Tensor) else value
 
 
-def _row_chunks(x: torch.Tensor) -> list[slice]:
+def _row_chunks(model: torch.nn.Module, x: torch.Tensor) -> list[slice]:
     n = x.shape[0]
-    if x.device.type != "cpu":  # on an accelerator one launch per op beats cache blocking
+    features = max(1, x[:1].numel())
+    params = sum(p.numel() for p in model.parameters())
+    # On an accelerator one launch per op beats cache blocking; on the CPU a model with many
+    # parameters per input value is bound by its matrix products, not by passes over x.
+    if x.device.type != "cpu" or params > CHEAP_PARAMS_PER_FEATURE * features:
         return [slice(0, n)]
     row_bytes = max(1, x[:1].numel() * x.element_size())
     size = max(1, CHUNK_BYTES // row_bytes)
@@ -131,14 +140,16 @@ def input_gradient(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
     return grad
 
 
-def _signed_gradient_step(model, x, y, alpha, lower, upper, out, *, check=None):
-    """out = clamp(x + alpha·sign(∇ₓJ(θ, x, y)), lower, upper), chunk by chunk.
+def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=None):
+    """clamp(x + alpha·sign(∇ₓJ(θ, x, y)), lower, upper), chunk by chunk, into ``out``.
 
-    alpha: float or (n, 1) tensor; lower, upper: floats, (n, d) tensors, or None (no clamp);
-    ``out`` may be ``x`` itself (BIM updates in place). ``check=(where, clip)`` checks each
-    chunk's values just before its forward pass.
+    alpha: float or (n, 1) tensor; lower, upper: floats, (n, d) tensors, or None (no clamp).
+    ``out`` may be ``x`` itself (BIM updates in place); None writes into the gradient's own
+    buffer when the batch is one chunk, else into one new tensor. ``check=(where, clip)`` checks
+    each chunk's values just before its forward pass.
     """
-    for rows in _row_chunks(x):
+    chunks = _row_chunks(model, x)
+    for rows in chunks:
         xc = x[rows]
         if check is not None:
             try:
@@ -147,6 +158,8 @@ def _signed_gradient_step(model, x, y, alpha, lower, upper, out, *, check=None):
                 check_x_values(x, where=check[0], clip=check[1])  # the message names all of x
                 raise
         grad = input_gradient(model, xc, y[rows]).sign_()
+        if out is None:
+            out = grad if len(chunks) == 1 else torch.empty_like(x, memory_format=torch.contiguous_format)
         o, a = out[rows], _rows(alpha, rows)
         # One fused pass into the output; sign and clamp in place: no temporaries.
         if isinstance(a, torch.Tensor):
@@ -177,11 +190,10 @@ def fgsm(
     """
     eps, clip = _check_attack_args(model, x, y, eps, clip, "fgsm", values=False)
     x = x.detach()
-    out = torch.empty_like(x, memory_format=torch.contiguous_format)
     lo, hi = clip if clip is not None else (None, None)
     with frozen(model):
         return _signed_gradient_step(
-            model, x, y, _per_example(eps, x), lo, hi, out, check=("fgsm", clip)
+            model, x, y, _per_example(eps, x), lo, hi, check=("fgsm", clip)
         )
 
 

@@ -48,9 +48,11 @@ def test_fgsm_matches_finite_differences():
     assert torch.equal(sign[clear], fd.sign()[clear])
 
 
-def test_fgsm_matches_its_definition_across_chunks(monkeypatch):
+@pytest.mark.parametrize("chunked", [True, False])
+def test_fgsm_matches_its_definition_in_chunks_or_whole(monkeypatch, chunked):
     """Chunking the batch (here 7 rows a chunk) changes nothing: same rows as the full batch."""
     monkeypatch.setattr(attacks, "CHUNK_BYTES", 7 * 12 * 8)
+    monkeypatch.setattr(attacks, "CHEAP_PARAMS_PER_FEATURE", 100 if chunked else 0)
     model = small_mlp()
     x = torch.rand(50, 12, dtype=torch.float64)
     y = torch.randint(0, 4, (50,))
