@@ -1,0 +1,574 @@
+"""Parameter sweeps: run a chapter for every combination of parameter values.
+
+``python -m advlib sweep CHAPTER -p eps 0.05 0.1 0.25 -p seed 0 1 2`` runs the grid in parallel
+(locally, or on a Dask cluster with ``--scheduler``) and writes, under ``--out`` (default
+``sweeps/<chapter>``)::
+
+    runs/<run>.ipynb   each executed notebook (a failed run's shows the error)
+    runs/<run>.json    its parameters, status, error, seconds and every recorded result
+    results.parquet    one row per run: parameters, status, scalar results, claim verdicts
+    results.csv        the same table
+    chart.html         the main result against the first swept parameter (works offline)
+    chart.svg          the same chart, static
+
+``<run>`` is made from the given parameters (``eps=0.1,seed=2``). Each run's two files are
+written atomically as it finishes and the table is rebuilt from them, so an interrupted sweep
+keeps what finished, and running the same sweep again skips the runs that succeeded with the
+same chapter source (``resume=False`` / ``--no-resume`` redoes them; failed runs always rerun).
+Runs set ``ADVLIB_RESULTS=off``, so a sweep never overwrites the book's claims tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from advlib.results import _write_atomic
+from advlib.runner import ParameterError, chapter_parameters, check_parameters
+
+if TYPE_CHECKING:
+    import altair as alt
+    import pandas as pd
+
+__all__ = ["sweep", "expand_grid", "run_name", "runs_table", "chart", "add_parser", "exit_code"]
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+"""Read by torch (OpenMP), MKL and OpenBLAS when the kernel imports them."""
+FIXED_COLUMNS = ("run", "status", "error", "seconds")
+MAX_FAILED_CODE = 25
+_SAFE = re.compile(r"^[A-Za-z0-9._+\-]+$")
+
+
+# --------------------------------------------------------------------------------------------
+# The grid
+
+
+def expand_grid(chapter: str | Path, grid: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every combination of ``grid`` (name → list of values), each value parsed as the type of
+    the chapter's default, names in the chapter's order. Raises :class:`ParameterError`."""
+    params = chapter_parameters(chapter)
+    unknown = {name: None for name in grid if name not in params}
+    if unknown:  # check_parameters words the error and lists the chapter's parameters
+        check_parameters(chapter, unknown)
+    columns = {}
+    for name in sorted(grid, key=list(params).index):
+        values = grid[name] if isinstance(grid[name], (list, tuple)) else [grid[name]]
+        if not values:
+            raise ParameterError(f"sweep: parameter {name} has no values")
+        parsed = [check_parameters(chapter, {name: v})[name] for v in values]
+        # 0.1 and 0.10 are one run, not two
+        columns[name] = [v for i, v in enumerate(parsed) if v not in parsed[:i]]
+    return [dict(zip(columns, combo)) for combo in itertools.product(*columns.values())]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def run_name(values: dict[str, Any]) -> str:
+    """A stable, filesystem-safe name for one run: ``eps=0.1,seed=2``; values with other
+    characters, or long names, get a readable prefix and a hash of the exact values."""
+    if not values:
+        return "defaults"
+    parts = [(name, _shown(v)) for name, v in values.items()]
+    name = ",".join(f"{k}={v}" for k, v in parts)
+    if all(_SAFE.match(v) for _, v in parts) and len(name) <= 120:
+        return name
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
+    return re.sub(r"[^A-Za-z0-9._+=,\-]", "_", name)[:60] + "-" + digest
+
+
+# --------------------------------------------------------------------------------------------
+# One run, in its own Python process
+
+
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class _Children:
+    """The run processes a sweep started, so that an interrupt can stop them all."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.live: set[subprocess.Popen] = set()
+        self.stopped = False
+
+    def start(self, *args: Any, **kwargs: Any) -> subprocess.Popen | None:
+        with self.lock:  # a thread must not start a run after stop()
+            if self.stopped:
+                return None
+            proc = subprocess.Popen(*args, **kwargs)
+            self.live.add(proc)
+            return proc
+
+    def done(self, proc: subprocess.Popen) -> None:
+        with self.lock:
+            self.live.discard(proc)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            for proc in self.live:
+                proc.terminate()  # the kernel's parent poller then ends the kernel too
+
+
+def _error_text(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)  # PapermillExecutionError: the chapter's own exception
+    if ename:
+        return f"{ename}: {getattr(exc, 'evalue', '')}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _child() -> None:
+    """Entry point of a run's process: execute the chapter, write the outcome file."""
+    spec = json.loads(sys.argv[1])
+    parent = os.getppid()
+
+    def orphaned() -> None:  # a Dask worker that dies must not leave its runs going
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+    from advlib.runner import run_chapter
+
+    try:
+        results = run_chapter(spec["chapter"], spec["notebook"], spec["parameters"])
+        outcome = {"status": "ok", "error": "", "results": results}
+    except Exception as exc:  # noqa: BLE001  (any failure of the chapter is this run's result)
+        outcome = {"status": "failed", "error": _error_text(exc), "results": {}}
+    Path(spec["outcome"]).write_text(json.dumps(outcome), encoding="utf-8")
+
+
+def _dask_worker() -> str:
+    """The address of the Dask worker running this task, else ``"local"``."""
+    if "distributed" in sys.modules:  # importing it only to ask would cost every local run
+        from distributed import get_worker
+
+        try:
+            return get_worker().address
+        except ValueError:  # not inside a task
+            pass
+    return "local"
+
+
+def _run_one(task: dict, threads: int | dict[str, int], children: _Children | None = None) -> dict:
+    """Execute one run in a fresh Python process; return its outcome with the notebook's text.
+
+    A process per run because papermill changes the working directory and the environment of
+    the process that starts a kernel: two runs in threads of one process (a Dask worker) would
+    race. ``threads`` is the torch/BLAS thread count, or a Dask worker address → count plan.
+    """
+    worker = _dask_worker()
+    if isinstance(threads, dict):
+        threads = threads.get(worker, 1)
+    env = {**os.environ, **task["env"], **{v: str(threads) for v in THREAD_VARIABLES}}
+    children = children or _Children()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="advlib-sweep-") as tmp:
+        notebook, result = Path(tmp) / "run.ipynb", Path(tmp) / "outcome.json"
+        spec = {"chapter": task["chapter"], "parameters": task["parameters"],
+                "notebook": str(notebook), "outcome": str(result)}
+        proc = children.start(
+            [sys.executable, "-c", "from advlib.sweep import _child; _child()", json.dumps(spec)],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        if proc is None:
+            return {**_failed(KeyboardInterrupt()), "error": "interrupted"}
+        try:
+            _, stderr = proc.communicate()
+        finally:
+            children.done(proc)
+        if result.is_file():
+            outcome = json.loads(result.read_text(encoding="utf-8"))
+        else:
+            tail = stderr.strip().splitlines()[-1:] or [""]
+            outcome = {"status": "failed", "results": {},
+                       "error": f"the run's process exited with code {proc.returncode}: {tail[0]}"}
+        outcome["notebook"] = notebook.read_text(encoding="utf-8") if notebook.is_file() else None
+    outcome.update(seconds=time.perf_counter() - start, worker=worker)
+    return outcome
+
+
+# --------------------------------------------------------------------------------------------
+# Executors: yield (task, outcome) as runs finish
+
+
+def _failed(exc: BaseException) -> dict:
+    return {"status": "failed", "error": _error_text(exc), "results": {}, "notebook": None,
+            "seconds": None, "worker": None}
+
+
+def _local(tasks: list[dict], workers: int, threads: int) -> Iterator[tuple[dict, dict]]:
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    children = _Children()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="advlib-sweep")
+    futures = {pool.submit(_run_one, task, threads, children): task for task in tasks}
+    try:
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except Exception as exc:  # noqa: BLE001
+                yield futures[future], _failed(exc)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        children.stop()
+        pool.shutdown(wait=True)
+
+
+def _cluster_threads(client: Any) -> dict[str, int]:
+    """Threads per run for each Dask worker: its host's cores over the task slots on that host."""
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    host_cores = client.run(cores)
+    slots: dict[str, int] = {}
+    for info in workers.values():
+        slots[info["host"]] = slots.get(info["host"], 0) + info["nthreads"]
+    return {addr: max(1, host_cores.get(addr, 1) // slots[info["host"]])
+            for addr, info in workers.items()}
+
+
+def _dask(tasks: list[dict], scheduler: str, workers: int | None,
+          threads: int | None) -> Iterator[tuple[dict, dict]]:
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers or min(cores(), len(tasks)), threads_per_worker=1,
+                               processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+    client = Client(cluster if cluster is not None else scheduler)
+    futures: dict = {}
+    try:
+        plan = threads or _cluster_threads(client)
+        futures = {client.submit(_run_one, task, plan, pure=False): task for task in tasks}
+        for future in as_completed(list(futures)):
+            try:
+                yield futures[future], future.result()
+            except Exception as exc:  # noqa: BLE001  (a lost worker fails its run only)
+                yield futures[future], _failed(exc)
+    finally:
+        client.cancel(list(futures))
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The results table
+
+
+def _flatten(results: dict[str, Any], reserved: set[str]) -> dict[str, Any]:
+    """Table columns from one run's records: scalars as they are, dicts of scalars as
+    ``name_key``, the claims list as ``<claim>_verdict`` / ``<claim>_ours`` (repeated claim ids
+    numbered ``C1_1``, ``C1_2``) plus ``claims_holding``; other lists are left to the run's JSON.
+    A record named like a parameter (an echo of it) becomes ``<name>_recorded``."""
+    row: dict[str, Any] = {}
+    for name, value in results.items():
+        column = f"{name}_recorded" if name in reserved else name
+        if name == "claims" and isinstance(value, list):
+            ids = [claim.get("claim", "claim") for claim in value]
+            seen: dict[str, int] = {}
+            for claim, cid in zip(value, ids):
+                seen[cid] = seen.get(cid, 0) + 1
+                key = f"{cid}_{seen[cid]}" if ids.count(cid) > 1 else cid
+                row[f"{key}_verdict"] = claim.get("verdict")
+                if isinstance(claim.get("ours_value"), (int, float)):
+                    row[f"{key}_ours"] = claim["ours_value"]
+            row["claims_holding"] = sum(claim.get("verdict") == "holds" for claim in value)
+        elif isinstance(value, dict):
+            row.update({f"{column}_{k}": v for k, v in value.items()
+                        if not isinstance(v, (list, dict))})
+        elif not isinstance(value, list):
+            row[column] = value
+    return row
+
+
+def runs_table(records: list[dict]) -> "pd.DataFrame":
+    """One row per run from the runs' JSON records: run, the chapter's parameters (all of them,
+    defaults filled in), status, error, seconds, then the flattened results."""
+    import pandas as pd
+
+    rows = []
+    for rec in records:
+        values = {k: _shown(v) if isinstance(v, (list, dict)) else v
+                  for k, v in rec["values"].items()}
+        reserved = set(values) | set(FIXED_COLUMNS)
+        rows.append({"run": rec["run"], **values, "status": rec["status"], "error": rec["error"],
+                     "seconds": rec["seconds"], **_flatten(rec["results"], reserved)})
+    table = pd.DataFrame(rows)
+    for column in table.columns[table.dtypes == object]:
+        kinds = {type(v) for v in table[column] if v is not None and v == v}
+        if len(kinds) > 1:  # e.g. a number in one run and a string in another: Parquet needs one type
+            table[column] = [None if v is None else str(v) for v in table[column]]
+    return table
+
+
+def _write_table(table: "pd.DataFrame", out: Path) -> None:
+    for name, write in (("results.parquet", lambda p: table.to_parquet(p, index=False)),
+                        ("results.csv", lambda p: table.to_csv(p, index=False))):
+        tmp = out / f".{name}.tmp"
+        write(tmp)
+        os.replace(tmp, out / name)  # readers never see half a table
+
+
+def _numeric(table: "pd.DataFrame", column: str) -> bool:
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return is_numeric_dtype(table[column]) and not is_bool_dtype(table[column])
+
+
+def default_metric(table: "pd.DataFrame", parameters: list[str]) -> str | None:
+    """The first numeric result that differs between successful runs, else the first numeric
+    result (parameters and their recorded echoes excluded)."""
+    skip = set(parameters) | set(FIXED_COLUMNS) | {f"{p}_recorded" for p in parameters}
+    ok = table[table["status"] == "ok"]
+    numeric = [c for c in table.columns if c not in skip and _numeric(table, c)]
+    varying = [c for c in numeric if ok[c].nunique(dropna=True) > 1]
+    return (varying or numeric or [None])[0]
+
+
+def _field(name: str) -> str:
+    return name.replace(".", "\\.")  # vega-lite reads a dot as a nested field
+
+
+def chart(table: "pd.DataFrame", metric: str, swept: list[str], *,
+          title: str = "") -> "alt.Chart":
+    """An altair chart of ``metric`` against the first swept parameter that varies, one line per
+    combination of the others. Failed runs are left out."""
+    import altair as alt
+
+    data = table[table["status"] == "ok"].copy()
+    varying = [p for p in swept if data[p].nunique() > 1] or swept[:1] or ["run"]
+    x, others = varying[0], varying[1:]
+    data["runs"] = (data[others].astype(str).apply(
+        lambda r: ",".join(f"{k}={v}" for k, v in r.items()), axis=1) if others else "all")
+    kind = "Q" if _numeric(data, x) else "N"
+    tooltip = ["run:N", *map(_field, swept), alt.Tooltip(f"{_field(metric)}:Q", format=".4g")]
+    color = (alt.Color("runs:N", title=",".join(others)) if others
+             else alt.Color("runs:N", legend=None))
+    columns = list(dict.fromkeys(["run", *swept, x, metric, "runs"]))
+    return alt.Chart(data[columns]).mark_line(point=True).encode(
+        x=alt.X(f"{_field(x)}:{kind}", title=x),
+        y=alt.Y(f"{_field(metric)}:Q", title=metric),
+        color=color,
+        tooltip=tooltip,
+    ).properties(width=420, height=260, title=title or f"{metric} against {x}")
+
+
+# --------------------------------------------------------------------------------------------
+# The sweep
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _load(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _save(runs: Path, task: dict, outcome: dict) -> None:
+    """Write a finished run's notebook, then its record (the record marks the run done)."""
+    name = task["run"]
+    if outcome.get("notebook") is not None:
+        _write(runs / f"{name}.ipynb", outcome["notebook"])
+    else:
+        (runs / f"{name}.ipynb").unlink(missing_ok=True)  # not a stale notebook of an older run
+    record = {key: task[key] for key in ("run", "chapter", "chapter_sha256", "parameters", "values")}
+    record.update({key: outcome[key] for key in ("status", "error", "seconds", "worker", "results")})
+    _write(runs / f"{name}.json", json.dumps(record, indent=1))
+
+
+def _write(path: Path, text: str) -> None:
+    _write_atomic(path, text)
+    path.chmod(0o644)  # the atomic write's temporary file is private (0600); outputs are not
+
+
+def _progress(enabled: bool | None, total: int, done: int, desc: str):
+    from tqdm.auto import tqdm
+
+    if enabled is None:
+        enabled = sys.stderr.isatty() and not os.environ.get("CI")
+    return tqdm(total=total, initial=done, desc=desc, unit="run", file=sys.stderr,
+                disable=not enabled)
+
+
+def sweep(
+    chapter: str | Path,
+    grid: dict[str, Any],
+    *,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = True,
+    metric: str | None = None,
+    threads: int | None = None,
+    progress: bool | None = None,
+) -> "pd.DataFrame":
+    """Run ``chapter`` for every combination of ``grid`` (name → list of values); return the
+    results table (one row per run, see :func:`runs_table`), also written under ``out``.
+
+    ``workers``: runs at a time (default: one per core, at most one per run). ``scheduler``:
+    ``None`` (local processes), ``"local"`` (a Dask ``LocalCluster`` of ``workers`` workers) or
+    a Dask scheduler address; the cluster's workers must see the chapter at the same path.
+    ``threads``: torch/BLAS threads per run (default: cores // runs at a time, per host).
+    ``metric``: the result charted (default :func:`default_metric`). A failed run is a row with
+    ``status == "failed"`` and its ``error``; it does not stop the sweep. All parameters are
+    checked before anything runs (:class:`~advlib.runner.ParameterError`).
+    """
+    chapter = Path(chapter).resolve()
+    combos = expand_grid(chapter, grid)
+    defaults = {name: p.default for name, p in chapter_parameters(chapter).items()}
+    out = Path(out) if out is not None else Path("sweeps") / chapter.stem
+    if workers is not None and workers < 1:
+        raise ValueError(f"sweep: workers must be >= 1, got {workers}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"sweep: threads must be >= 1, got {threads}")
+    runs = out / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+
+    digest = _digest(chapter)
+    # the kernel inherits ADVLIB_* settings (the model cache above all); never the book's results
+    env = {k: v for k, v in os.environ.items() if k.startswith("ADVLIB_")}
+    env["ADVLIB_RESULTS"] = "off"
+    tasks = []
+    for values in combos:
+        name = run_name(values)
+        plain = json.loads(json.dumps(values))
+        done = _load(runs / f"{name}.json")
+        if (resume and done and done.get("status") == "ok" and done.get("parameters") == plain
+                and done.get("chapter_sha256") == digest and (runs / f"{name}.ipynb").is_file()):
+            continue
+        tasks.append({"run": name, "chapter": str(chapter), "chapter_sha256": digest,
+                      "parameters": plain, "values": {**defaults, **plain}, "env": env})
+
+    finished: Iterator[tuple[dict, dict]] = iter(())
+    if tasks and scheduler is None:
+        workers = workers or min(cores(), len(tasks))
+        finished = _local(tasks, workers, threads or max(1, cores() // workers))
+    elif tasks:
+        finished = _dask(tasks, scheduler, workers, threads)
+    bar = _progress(progress, len(combos), len(combos) - len(tasks), chapter.stem)
+    try:
+        with closing(finished):
+            for task, outcome in finished:
+                _save(runs, task, outcome)
+                if outcome["status"] != "ok" and not bar.disable:
+                    bar.write(f"failed: {task['run']}: {outcome['error']}", file=sys.stderr)
+                bar.update()
+    finally:
+        bar.close()
+        records = [r for r in (_load(runs / f"{run_name(v)}.json") for v in combos) if r]
+        table = runs_table(records)
+        if records:
+            _write_table(table, out)
+
+    swept = list(combos[0])
+    if table.empty:
+        return table
+    metric = metric or default_metric(table, list(defaults))
+    if metric is not None and metric not in table.columns:
+        numeric = [c for c in table.columns if _numeric(table, c) and c not in FIXED_COLUMNS]
+        raise ParameterError(f"sweep: no numeric result {metric!r}; the runs recorded: "
+                             f"{', '.join(numeric) or '(none)'}")
+    table.attrs.update(metric=metric, swept=swept, out=str(out))
+    if metric is not None and (table["status"] == "ok").any():
+        figure = chart(table, metric, swept, title=f"{chapter.stem}: {metric}")
+        figure.save(str(out / "chart.html"), inline=True)  # vega bundled in: works offline
+        figure.save(str(out / "chart.svg"))
+    return table
+
+
+def exit_code(table: "pd.DataFrame") -> int:
+    """0 when every run succeeded, else 100 + the number of failed runs (at most 125), so that
+    it never reads as 1 (a crash), 2 (bad parameters) or a signal (128 and up)."""
+    failed = int((table["status"] != "ok").sum()) if len(table) else 0
+    return 100 + min(failed, MAX_FAILED_CODE) if failed else 0
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    grid: dict[str, list[str]] = {}
+    for name, *values in args.parameter or []:
+        if not values:
+            raise ParameterError(f"sweep: -p {name} needs at least one value")
+        grid.setdefault(name, []).extend(values)
+    try:
+        table = sweep(args.chapter, grid, out=args.out, workers=args.workers,
+                      scheduler=args.scheduler, resume=args.resume, metric=args.metric,
+                      threads=args.threads, progress=args.progress)
+    except KeyboardInterrupt:
+        print("interrupted: the finished runs are kept; run the same command to go on",
+              file=sys.stderr)
+        return 130
+    out = Path(table.attrs["out"])
+    failed = table[table["status"] != "ok"]
+    print(f"{len(table) - len(failed)} of {len(table)} runs succeeded; table: "
+          f"{out / 'results.parquet'} and {out / 'results.csv'}")
+    if (out / "chart.html").is_file():
+        print(f"chart of {table.attrs['metric']}: {out / 'chart.html'} (and chart.svg)")
+    for _, row in failed.iterrows():
+        print(f"failed: {row['run']}: {row['error']}", file=sys.stderr)
+    return exit_code(table)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return int(text)
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add ``sweep`` to ``python -m advlib``."""
+    p = subparsers.add_parser(
+        "sweep", help="run a chapter for every combination of parameter values",
+        description="Run CHAPTER for every combination of the values given with -p, in parallel, "
+                    "and write each executed notebook, one results table and a chart. Exit "
+                    "status: 0 when every run succeeded, 100 + the number of failed runs (at "
+                    "most 125) otherwise, 2 for bad parameters (nothing runs), 130 when "
+                    "interrupted (finished runs are kept and skipped next time).")
+    p.add_argument("chapter")
+    p.add_argument("-p", "--parameter", nargs="+", action="append", metavar=("NAME", "VALUE"),
+                   help="a parameter and its values: -p NAME VALUE [VALUE ...] (repeat -p for a grid)")
+    p.add_argument("--out", help="output folder (default sweeps/<chapter>)")
+    p.add_argument("--workers", type=_positive,
+                   help="runs at a time, or the LocalCluster's workers (default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on the Dask cluster at ADDRESS, or 'local' for a LocalCluster")
+    p.add_argument("--threads", type=_positive, help="torch/BLAS threads per run "
+                                                "(default: cores // runs at a time)")
+    p.add_argument("--metric", help="the result to chart (default: the first numeric result "
+                                    "that differs between runs)")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="skip runs that already succeeded (default) or redo them")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(func=_cmd_sweep)
