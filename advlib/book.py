@@ -66,7 +66,8 @@ def executed_config(root: Path) -> Path:
     """A copy of ``_config.yml`` that renders the executed ``.ipynb`` instead of the ``.py``."""
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     config.setdefault("execute", {})["execute_notebooks"] = "off"
-    config["exclude_patterns"] = list(config.get("exclude_patterns", [])) + ["chapters/*.py"]
+    patterns = [p for p in config.get("exclude_patterns", []) if p != "chapters/*.ipynb"]
+    config["exclude_patterns"] = patterns + ["chapters/*.py"]
     out = root / "_build" / "executed_config" / "_config.yml"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

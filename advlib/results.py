@@ -77,11 +77,12 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-def record(name: str, value: Any) -> Any:
-    """Record a result under ``name`` in the executed notebook; returns ``value`` unchanged.
+def record(name: str, value: Any) -> None:
+    """Record a result under ``name`` in the executed notebook.
 
     ``value`` is a number, string, bool, None or a list/dict of them. Outside a notebook the
-    value is only kept in memory (``records()``).
+    value is only kept in memory (``records()``). Returns None, so a ``record`` call that ends
+    a cell shows nothing.
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(
@@ -101,7 +102,6 @@ def record(name: str, value: Any) -> Any:
         }
         meta = {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
         display(bundle, raw=True, metadata=meta)
-    return value
 
 
 def records() -> dict[str, Any]:
@@ -264,11 +264,9 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def claims_table(chapter: str, claims: list[Claim]) -> list[dict]:
-    """Show the chapter's claims table, record it as ``claims`` and store it for the summary.
-
-    ``chapter`` is the chapter's file stem (``"04_fgsm"``). Returns the rows.
-    """
+def claims_table(chapter: str, claims: list[Claim]) -> None:
+    """Show the chapter's claims table, record its rows as ``claims`` and store them for the
+    summary page. ``chapter`` is the chapter's file stem (``"04_fgsm"``)."""
     rows = [c.as_row(chapter) for c in claims]
     record("claims", rows)
     folder = results_dir()
@@ -282,7 +280,6 @@ def claims_table(chapter: str, claims: list[Claim]) -> list[dict]:
         for row in rows:
             print(f"{row['claim']:>4}  {row['quantity']}: paper {row['paper']}, ours {row['ours']}"
                   f" -> {row['verdict']} ({row['rule']}) {row['why']}")
-    return rows
 
 
 def load_claims(folder: Path | str | None = None) -> list[dict]:

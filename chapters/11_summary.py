@@ -60,18 +60,21 @@ record("missing_claims", missing)
 # %%
 if missing:
     print("Claims no chapter has checked yet:", ", ".join(missing))
+else:
+    print(f"Every claim, C1 to C{len(ids)}, is checked by a chapter.")
 by_section = claims.assign(
     section=[PAPER[c]["section"] if c in PAPER else "beyond" for c in claims["claim"]]
 ) if len(claims) else pd.DataFrame(columns=["section", "verdict"])
 counts = by_section.groupby(["section", "verdict"]).size().reset_index(name="rows")
 counts["section title"] = [SECTIONS.get(s, s) for s in counts["section"]]
 alt.Chart(counts).mark_bar().encode(
-    y=alt.Y("section title:N", sort=list(SECTIONS.values()), title=None),
+    y=alt.Y("section title:N", sort=list(SECTIONS.values()), title=None,
+            axis=alt.Axis(labelLimit=360)),
     x=alt.X("rows:Q", title="rows in the claims tables"),
     color=alt.Color("verdict:N", scale=alt.Scale(
         domain=["holds", "differs", "not run"], range=["#54a24b", "#f58518", "#bab0ac"])),
     tooltip=["section title:N", "verdict:N", "rows:Q"],
-).properties(width=420, height=200, title="Verdicts by section of the paper")
+).properties(width=260, height=200, title="Verdicts by section of the paper")
 
 # %% [markdown]
 # ## Every claim
