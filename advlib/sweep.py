@@ -525,6 +525,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         table = sweep(args.chapter, grid, out=args.out, workers=args.workers,
                       scheduler=args.scheduler, resume=args.resume, metric=args.metric,
                       threads=args.threads, progress=args.progress)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: the finished runs are kept; run the same command to go on",
               file=sys.stderr)
