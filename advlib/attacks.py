@@ -25,7 +25,14 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
-from advlib.checks import check_clip, check_eps, check_labels, check_positive, check_x, check_x_values
+from advlib.checks import (
+    check_clip,
+    check_eps,
+    check_labels,
+    check_positive,
+    check_x,
+    check_x_values,
+)
 
 __all__ = [
     "fgsm",
@@ -159,7 +166,8 @@ def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=N
                 raise
         grad = input_gradient(model, xc, y[rows]).sign_()
         if out is None:
-            out = grad if len(chunks) == 1 else torch.empty_like(x, memory_format=torch.contiguous_format)
+            whole = len(chunks) == 1
+            out = grad if whole else torch.empty_like(x, memory_format=torch.contiguous_format)
         o, a = out[rows], _rows(alpha, rows)
         # One fused pass into the output; sign and clamp in place: no temporaries.
         if isinstance(a, torch.Tensor):
@@ -308,5 +316,6 @@ def random_uniform(
     """
     eps, clip = _check_noise_args(x, eps, clip, "random_uniform")
     gen = _generator(seed, generator, x, "random_uniform")
-    u = torch.empty_like(x, memory_format=torch.contiguous_format).uniform_(-1.0, 1.0, generator=gen)
+    u = torch.empty_like(x, memory_format=torch.contiguous_format)
+    u.uniform_(-1.0, 1.0, generator=gen)
     return _add_noise(x, u, eps, clip)

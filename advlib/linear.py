@@ -465,7 +465,8 @@ def _softmax_objective(xp, W, b, x, onehot, *, objective, eps, l1, alpha):
         xa = _softmax_fgsm(xp, W, b, x, onehot, eps)
         ra = _softmax_residual(xp, W, b, xa, onehot)
         loss = alpha * clean + (1 - alpha) * _softmax_loss(xp, W, b, xa, onehot)
-        gW, gb = alpha * gW + (1 - alpha) * (xa.T @ ra), alpha * gb + (1 - alpha) * xp.sum(ra, axis=0)
+        gW = alpha * gW + (1 - alpha) * (xa.T @ ra)
+        gb = alpha * gb + (1 - alpha) * xp.sum(ra, axis=0)
     elif objective == "l1":
         loss, gW = loss + l1 * xp.sum(xp.abs(W)), gW + l1 * xp.sign(W)
     return loss, gW, gb, clean, None

@@ -140,7 +140,9 @@ def all_methods(name, model, x, y) -> tuple[dict[str, Callable], dict[str, str]]
 # --------------------------------------------------------------------------------------------
 
 
-def time_round_robin(methods: dict[str, Callable], reps: int, warmup: int = 2) -> dict[str, list[float]]:
+def time_round_robin(
+    methods: dict[str, Callable], reps: int, warmup: int = 2
+) -> dict[str, list[float]]:
     """Seconds per call of each method; each repetition calls every method once, in turn."""
     times: dict[str, list[float]] = {name: [] for name in methods}
     for rep in range(warmup + reps):
@@ -195,7 +197,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--data", choices=("mnist", "random"), default="mnist")
-    parser.add_argument("--models", nargs="+", choices=("maxout", "softmax"), default=["maxout", "softmax"])
+    parser.add_argument(
+        "--models", nargs="+", choices=("maxout", "softmax"), default=["maxout", "softmax"]
+    )
     args = parser.parse_args()
     torch.manual_seed(0)
     x, y = inputs(args.batch, args.data)

@@ -36,7 +36,8 @@ def logistic_problem():
 def softmax_problem():
     rng = np.random.default_rng(1)
     n, d, k = 40, 30, 5
-    return rng.normal(size=(d, k)), rng.normal(size=k), rng.uniform(0, 1, size=(n, d)), rng.integers(0, k, n)
+    W, b = rng.normal(size=(d, k)), rng.normal(size=k)
+    return W, b, rng.uniform(0, 1, size=(n, d)), rng.integers(0, k, n)
 
 
 def torch_logistic_loss(w, b, x, y, eps=0.0):
@@ -47,10 +48,15 @@ def torch_logistic_loss(w, b, x, y, eps=0.0):
 def test_logistic_closed_forms_match_autograd(logistic_problem):
     w, b, x, y = logistic_problem
     eps = 0.1
-    tw, tb, tx = t(w).requires_grad_(), torch.tensor(b, dtype=torch.float64).requires_grad_(), t(x).requires_grad_()
+    tw, tx = t(w).requires_grad_(), t(x).requires_grad_()
+    tb = torch.tensor(b, dtype=torch.float64).requires_grad_()
     for ours_loss, ours_grad, e in (
         (L.logistic_loss(w, b, x, y), L.logistic_grad(w, b, x, y), 0.0),
-        (L.logistic_adversarial_loss(w, b, x, y, eps), L.logistic_adversarial_grad(w, b, x, y, eps), eps),
+        (
+            L.logistic_adversarial_loss(w, b, x, y, eps),
+            L.logistic_adversarial_grad(w, b, x, y, eps),
+            eps,
+        ),
     ):
         loss = torch_logistic_loss(tw, tb, tx, t(y).double(), e)
         gw, gb = torch.autograd.grad(loss, (tw, tb))
@@ -72,7 +78,8 @@ def test_softmax_closed_forms_match_autograd(softmax_problem):
     np.testing.assert_allclose(ours_W, gW.numpy(), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(ours_b, gb.numpy(), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(L.softmax_input_grad(W, b, x, y), gx.numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(L.softmax_proba(W, b, x), torch.softmax(tx @ tW + tb, 1).detach().numpy(), rtol=RTOL, atol=ATOL)
+    proba = torch.softmax(tx @ tW + tb, 1).detach().numpy()
+    np.testing.assert_allclose(L.softmax_proba(W, b, x), proba, rtol=RTOL, atol=ATOL)
     # The same model as a torch module, attacked by advlib.attacks.fgsm: identical examples.
     model = nn.Linear(30, 5).double()
     with torch.no_grad():
@@ -115,7 +122,10 @@ def test_per_example_eps():
     eps = np.array([0.0, 0.1, 0.3])
     adv = L.logistic_fgsm(w, 0.0, x, y, eps)
     np.testing.assert_allclose(np.abs(adv - x).max(axis=1), eps)
-    per_row = [float(L.logistic_adversarial_loss(w, 0.0, x[i : i + 1], y[i : i + 1], float(eps[i]))) for i in range(3)]
+    per_row = [
+        float(L.logistic_adversarial_loss(w, 0.0, x[i : i + 1], y[i : i + 1], float(eps[i])))
+        for i in range(3)
+    ]
     assert float(L.logistic_adversarial_loss(w, 0.0, x, y, eps)) == pytest.approx(np.mean(per_row))
 
 
@@ -185,7 +195,10 @@ def test_training_is_seeded(threes_and_sevens):
     np.testing.assert_array_equal(runs[0].w, runs[1].w)
     assert runs[0].history == runs[1].history
     assert not np.array_equal(runs[0].w, runs[2].w)
-    soft = [L.fit_softmax(x, (y + 1) // 2, objective="adversarial", epochs=1, seed=5) for _ in range(2)]
+    soft = [
+        L.fit_softmax(x, (y + 1) // 2, objective="adversarial", epochs=1, seed=5)
+        for _ in range(2)
+    ]
     np.testing.assert_array_equal(soft[0].w, soft[1].w)
 
 
