@@ -320,7 +320,7 @@ def runs_table(records: list[dict]) -> "pd.DataFrame":
     table = pd.DataFrame(rows)
     for column in table.columns[table.dtypes == object]:
         kinds = {type(v) for v in table[column] if v is not None and v == v}
-        if len(kinds) > 1:  # e.g. a number in one run and a string in another: Parquet needs one type
+        if len(kinds) > 1:  # a number in one run, a string in another: Parquet wants one type
             table[column] = [None if v is None else str(v) for v in table[column]]
     return table
 
@@ -399,8 +399,8 @@ def _save(runs: Path, task: dict, outcome: dict) -> None:
         _write(runs / f"{name}.ipynb", outcome["notebook"])
     else:
         (runs / f"{name}.ipynb").unlink(missing_ok=True)  # not a stale notebook of an older run
-    record = {key: task[key] for key in ("run", "chapter", "chapter_sha256", "parameters", "values")}
-    record.update({key: outcome[key] for key in ("status", "error", "seconds", "worker", "results")})
+    record = {k: task[k] for k in ("run", "chapter", "chapter_sha256", "parameters", "values")}
+    record.update({k: outcome[k] for k in ("status", "error", "seconds", "worker", "results")})
     _write(runs / f"{name}.json", json.dumps(record, indent=1))
 
 
@@ -560,7 +560,8 @@ def add_parser(subparsers: Any) -> None:
                     "interrupted (finished runs are kept and skipped next time).")
     p.add_argument("chapter")
     p.add_argument("-p", "--parameter", nargs="+", action="append", metavar=("NAME", "VALUE"),
-                   help="a parameter and its values: -p NAME VALUE [VALUE ...] (repeat -p for a grid)")
+                   help="a parameter and its values, -p NAME VALUE [VALUE ...]; repeat -p "
+                        "for a grid")
     p.add_argument("--out", help="output folder (default sweeps/<chapter>)")
     p.add_argument("--workers", type=_positive,
                    help="runs at a time, or the LocalCluster's workers (default: one per core)")

@@ -38,7 +38,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timings per worker count")
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, {cores()} cores; 6 runs of {CHAPTER.name}")
+    machine = platform.processor() or platform.machine()
+    print(f"{machine}, {cores()} cores; 6 runs of {CHAPTER.name}")
     times: dict[int, list[float]] = {1: [], 2: []}
     for i in range(args.repeats):
         for workers in ((1, 2) if i % 2 == 0 else (2, 1)):
