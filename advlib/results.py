@@ -252,12 +252,15 @@ def results_dir() -> Path | None:
     return root / "_build" / "results" if root else None
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: readers never see a
+    partial file. The file is world-readable (0644), like any file the user writes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -271,7 +274,7 @@ def claims_table(chapter: str, claims: list[Claim]) -> None:
     record("claims", rows)
     folder = results_dir()
     if folder is not None:
-        _write_atomic(folder / f"{chapter}.json", json.dumps(_jsonable(rows), indent=1))
+        write_atomic(folder / f"{chapter}.json", json.dumps(_jsonable(rows), indent=1))
     if _in_ipython():
         from IPython.display import HTML, display
 

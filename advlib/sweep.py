@@ -35,7 +35,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from advlib.results import _write_atomic
+from advlib.results import write_atomic
 from advlib.runner import ParameterError, chapter_parameters, check_parameters
 
 if TYPE_CHECKING:
@@ -396,17 +396,12 @@ def _save(runs: Path, task: dict, outcome: dict) -> None:
     """Write a finished run's notebook, then its record (the record marks the run done)."""
     name = task["run"]
     if outcome.get("notebook") is not None:
-        _write(runs / f"{name}.ipynb", outcome["notebook"])
+        write_atomic(runs / f"{name}.ipynb", outcome["notebook"])
     else:
         (runs / f"{name}.ipynb").unlink(missing_ok=True)  # not a stale notebook of an older run
     record = {k: task[k] for k in ("run", "chapter", "chapter_sha256", "parameters", "values")}
     record.update({k: outcome[k] for k in ("status", "error", "seconds", "worker", "results")})
-    _write(runs / f"{name}.json", json.dumps(record, indent=1))
-
-
-def _write(path: Path, text: str) -> None:
-    _write_atomic(path, text)
-    path.chmod(0o644)  # the atomic write's temporary file is private (0600); outputs are not
+    write_atomic(runs / f"{name}.json", json.dumps(record, indent=1))
 
 
 def _progress(enabled: bool | None, total: int, done: int, desc: str):
