@@ -426,13 +426,13 @@ def sweep(
     progress: bool | None = None,
 ) -> "pd.DataFrame":
     """Run ``chapter`` for every combination of ``grid`` (name → list of values); return the
-    results table (one row per run, see :func:`runs_table`), also written under ``out``.
+    results table (one row per run, see ``runs_table``), also written under ``out``.
 
     ``workers``: runs at a time (default: one per core, at most one per run). ``scheduler``:
     ``None`` (local processes), ``"local"`` (a Dask ``LocalCluster`` of ``workers`` workers) or
     a Dask scheduler address; the cluster's workers must see the chapter at the same path.
     ``threads``: torch/BLAS threads per run (default: cores // runs at a time, per host).
-    ``metric``: the result charted (default :func:`default_metric`). A failed run is a row with
+    ``metric``: the result charted (default ``default_metric``). A failed run is a row with
     ``status == "failed"`` and its ``error``; it does not stop the sweep. All parameters are
     checked before anything runs (:class:`~advlib.runner.ParameterError`).
     """
