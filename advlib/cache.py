@@ -1,0 +1,122 @@
+"""Trained models on disk, keyed by everything that decides their weights.
+
+A model is stored as ``<cache>/models/<name>-<key>.pt`` (see :func:`advlib.paths.cache_dir`),
+where ``key`` hashes its configuration, the identity of its training data
+(:func:`advlib.data.dataset_id`) and the training code's version
+(:data:`advlib.train.TRAIN_VERSION`). The file holds the state dict and the training history
+(JSON), read back with ``torch.load(weights_only=True)``.
+
+Two processes that ask for the same key (two sweep workers) train it once: training happens
+under a per-key file lock, and the file is written under a temporary name and renamed, so no
+reader ever sees half a file. A corrupt or unreadable entry is retrained with a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import torch
+from filelock import FileLock
+
+from advlib.paths import cache_dir
+from advlib.train import TRAIN_VERSION
+
+__all__ = ["CacheWarning", "models_dir", "model_key", "load_or_train"]
+
+
+class CacheWarning(UserWarning):
+    """A cached model could not be read and is being trained again."""
+
+
+def models_dir() -> Path:
+    """``<cache>/models``: where trained models live."""
+    return cache_dir() / "models"
+
+
+def model_key(config: dict, data_id: str, version: str = TRAIN_VERSION) -> str:
+    """A 20-hex-digit hash of ``config`` (JSON-able), the data's identity and the code version."""
+    text = json.dumps({"config": config, "data": data_id, "version": version}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def load_or_train(
+    config: dict,
+    data_id: str,
+    make: Callable[[], torch.nn.Module],
+    train: Callable[[torch.nn.Module], dict],
+    *,
+    name: str = "model",
+    folder: str | Path | None = None,
+) -> tuple[torch.nn.Module, dict]:
+    """The model of ``config`` trained on data ``data_id``: from the cache, or trained and stored.
+
+    make: builds the untrained model (deterministically: the same weights on every call).
+    train: trains it in place and returns its JSON-able history.
+    name: a readable prefix for the file name. folder: default :func:`models_dir`.
+    Returns ``(model, history)``.
+    """
+    folder = Path(folder) if folder is not None else models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = model_key(config, data_id)
+    path = folder / f"{name}-{key}.pt"
+    model = make()
+    if path.exists():  # the common case needs no lock
+        history = _load(path, model, key, warn=False)
+        if history is not None:
+            return model, history
+    with FileLock(str(path) + ".lock"):
+        # Another process may have trained it while this one waited for the lock.
+        if path.exists():
+            history = _load(path, model, key, warn=True)
+            if history is not None:
+                return model, history
+            model = make()  # a failed load may have filled part of the weights
+        history = train(model)
+        _save_atomic(
+            path,
+            {
+                "key": key,
+                "config": json.dumps(config, sort_keys=True),
+                "state_dict": model.state_dict(),
+                "history": json.dumps(history),
+            },
+        )
+    return model, history
+
+
+def _load(path: Path, model: torch.nn.Module, key: str, *, warn: bool) -> dict | None:
+    """Fill ``model`` from ``path`` and return the history; None (and a warning) when unreadable."""
+    try:
+        entry = torch.load(path, map_location="cpu", weights_only=True)
+        if entry["key"] != key:
+            raise ValueError(f"it holds key {entry['key']}, not {key}")
+        model.load_state_dict(entry["state_dict"])
+        return json.loads(entry["history"])
+    except Exception as exc:  # noqa: BLE001  (truncated zip, bad pickle, wrong tensors alike)
+        if warn:
+            warnings.warn(
+                f"cached model {path} is unreadable ({type(exc).__name__}: {exc}); "
+                "training it again",
+                CacheWarning,
+                stacklevel=3,
+            )
+        return None
+
+
+def _save_atomic(path: Path, entry: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(entry, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
