@@ -116,6 +116,7 @@ def _save_atomic(path: Path, entry: dict) -> None:
             torch.save(entry, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the cache is shared with the book build
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -48,6 +48,8 @@ def test_cache_returns_the_stored_weights_without_training(tmp_path):
         f"model-{cache.model_key(CONFIG, 'data1')}.pt"
     ]
     assert not list(tmp_path.glob("*.tmp"))  # no temporary file left behind
+    (path,) = tmp_path.glob("*.pt")
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by whoever builds the book
 
 
 def test_a_changed_configuration_data_or_code_version_trains_again(tmp_path):
