@@ -23,7 +23,6 @@ from advlib.checks import (
     check_positive,
     check_weights,
     check_x,
-    check_x_values,
 )
 
 __all__ = [
@@ -190,7 +189,7 @@ def _softmax_loss(xp, W, b, x, onehot):
 
 def _softmax_fgsm(xp, W, b, x, onehot, eps):
     adv = xp.sign(_softmax_residual(xp, W, b, x, onehot) @ W.T)
-    adv *= _eps_column(xp, eps, x)  # in place on one (n, d) buffer: passes over x are the cost
+    adv *= _eps_column(xp, eps, x)
     adv += x
     return adv
 
@@ -203,9 +202,10 @@ def _onehot(xp, y, k, dtype):
 # Argument checks shared by the closed forms
 
 
-def _logistic_args(w, b, x, y, where, eps=None):
-    """(xp, y as x's dtype, eps) after checking w (d,), b, x (n, d), y ±1 (n,) and eps."""
-    check_x(x, where=where, ndim=2)
+def _logistic_args(w, b, x, y, where, eps=None, clip=None):
+    """(xp, y as x's dtype, eps) after checking w (d,), b, x (n, d) (inside ``clip`` if set),
+    y ±1 (n,) and eps."""
+    check_x(x, where=where, ndim=2, clip=clip)
     xp = check_namespace(w, b, x, y, where=where)
     check_weights(w, b, where=where, features=x.shape[1], multiclass=False)
     check_pm1_labels(y, where=where, n=x.shape[0])
@@ -213,9 +213,10 @@ def _logistic_args(w, b, x, y, where, eps=None):
     return xp, xp.astype(y, x.dtype), eps
 
 
-def _softmax_args(W, b, x, y, where, eps=None):
-    """(xp, onehot(y) (n, k), eps) after checking W (d, k), b (k,), x (n, d), y (n,) and eps."""
-    check_x(x, where=where, ndim=2)
+def _softmax_args(W, b, x, y, where, eps=None, clip=None):
+    """(xp, onehot(y) (n, k), eps) after checking W (d, k), b (k,), x (n, d) (inside ``clip``
+    if set), y (n,) and eps."""
+    check_x(x, where=where, ndim=2, clip=clip)
     xp = check_namespace(W, b, x, y, where=where)
     k = check_weights(W, b, where=where, features=x.shape[1], multiclass=True)
     check_labels(y, where=where, n=x.shape[0], num_classes=k)
@@ -228,15 +229,6 @@ def _model_args(w, b, x, where, multiclass):
     xp = check_namespace(w, b, x, where=where)
     check_weights(w, b, where=where, features=x.shape[1], multiclass=multiclass)
     return xp
-
-
-def _clipped(xp, adv, x, clip, where):
-    """adv clipped to ``clip`` after checking that x lies in it; adv as is for clip=None."""
-    clip = check_clip(clip, where=where)
-    if clip is None:
-        return adv
-    check_x_values(x, where=where, clip=clip)
-    return xp.clip(adv, *clip)
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,11 +268,12 @@ def logistic_fgsm(w: Any, b: Any, x: Any, y: Any, eps: Any, *, clip: Clip = None
     (lo, hi) checks that x lies in it and clips the result. :func:`logistic_adversarial_loss`
     is the loss at the unclipped point.
     """
-    xp, yf, eps = _logistic_args(w, b, x, y, "logistic_fgsm", eps)
+    clip = check_clip(clip, where="logistic_fgsm")
+    xp, yf, eps = _logistic_args(w, b, x, y, "logistic_fgsm", eps, clip)
     adv = xp.sign(w)[None, :] * (-yf[:, None])
-    adv *= _eps_column(xp, eps, x)
+    adv *= _eps_column(xp, eps, x)  # in place on one (n, d) buffer: passes over x are the cost
     adv += x
-    return _clipped(xp, adv, x, clip, "logistic_fgsm")
+    return xp.clip(adv, *clip) if clip is not None else adv
 
 
 def logistic_adversarial_loss(w: Any, b: Any, x: Any, y: Any, eps: Any) -> Any:
@@ -350,8 +343,10 @@ def softmax_fgsm(W: Any, b: Any, x: Any, y: Any, eps: Any, *, clip: Clip = None)
     eps: float >= 0 or (n,). ``clip`` as in :func:`logistic_fgsm` (None by default, as in the
     paper). The signs are those :func:`advlib.attacks.fgsm` finds by autograd on the same model.
     """
-    xp, onehot, eps = _softmax_args(W, b, x, y, "softmax_fgsm", eps)
-    return _clipped(xp, _softmax_fgsm(xp, W, b, x, onehot, eps), x, clip, "softmax_fgsm")
+    clip = check_clip(clip, where="softmax_fgsm")
+    xp, onehot, eps = _softmax_args(W, b, x, y, "softmax_fgsm", eps, clip)
+    adv = _softmax_fgsm(xp, W, b, x, onehot, eps)
+    return xp.clip(adv, *clip) if clip is not None else adv
 
 
 def softmax_proba(W: Any, b: Any, x: Any) -> Any:

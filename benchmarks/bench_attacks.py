@@ -19,6 +19,7 @@ skipped with the reason printed.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -205,12 +206,16 @@ def main() -> None:
     x, y = inputs(args.batch, args.data)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"{platform.processor() or platform.machine()}; data: {args.data}"
+        f"{platform.processor() or platform.machine()}; data: {args.data}; "
+        f"load average at start {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
     if "maxout" in args.models:
         bench("maxout MLP", maxout_mlp(), x, y, args.reps)
     if "softmax" in args.models:
         bench("softmax regression", nn.Linear(784, 10), x, y, args.reps)
+    # Other processes on the machine stretch every method, the chunked ones most (each chunk
+    # has its own synchronisation points): read the ratios with the load beside them.
+    print(f"\nload average at end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
