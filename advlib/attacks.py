@@ -48,8 +48,9 @@ __all__ = [
 Clip = tuple[float, float] | None
 Eps = float | torch.Tensor
 
-CHUNK_BYTES = 3 << 20
-"""Input bytes per chunk on the CPU: a chunk, its gradient and its output stay in a 32 MiB L3."""
+CHUNK_BYTES: int | None = 3 << 20
+"""Input bytes per chunk on the CPU: a chunk, its gradient and its output stay in a 32 MiB L3.
+None attacks every batch whole (fewer synchronisation points, for a crowded machine)."""
 CHEAP_PARAMS_PER_FEATURE = 100
 """Models with at most this many parameters per input feature are attacked in chunks."""
 
@@ -110,7 +111,11 @@ def _row_chunks(model: torch.nn.Module, x: torch.Tensor) -> list[slice]:
     params = sum(p.numel() for p in model.parameters())
     # On an accelerator one launch per op beats cache blocking; on the CPU a model with many
     # parameters per input value is bound by its matrix products, not by passes over x.
-    if x.device.type != "cpu" or params > CHEAP_PARAMS_PER_FEATURE * features:
+    if (
+        CHUNK_BYTES is None
+        or x.device.type != "cpu"
+        or params > CHEAP_PARAMS_PER_FEATURE * features
+    ):
         return [slice(0, n)]
     row_bytes = max(1, x[:1].numel() * x.element_size())
     size = max(1, CHUNK_BYTES // row_bytes)
