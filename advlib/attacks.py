@@ -10,15 +10,18 @@ On the CPU, for models that do little work per input value (softmax regression, 
 small MLPs: at most ``CHEAP_PARAMS_PER_FEATURE`` parameters per input feature), the gradient
 attacks work through the batch in chunks of about ``CHUNK_BYTES`` of input (about 1,000 MNIST
 rows): each chunk is checked, differentiated and turned into its adversarial rows while it is
-still in cache. There the cost of an attack is the passes over the input, and this keeps FGSM at
-the cost of one forward and backward pass. Deeper models are dominated by their matrix products
-and run as one batch, which has fewer synchronisation points and so suffers less on a busy
-machine. Every model here scores each example on its own in eval mode, and J is a mean over the
-batch, so each row's gradient sign is the one the whole batch would give.
+still in cache. There the cost of an attack is the passes over the input, and this keeps FGSM
+near the cost of one forward and backward pass. When other processes hold the cores (the
+first chunk got too little CPU time), the rest of the batch runs as one piece: every op ends at
+a barrier for all threads, and on a crowded machine each barrier can cost a time slice. Deeper
+models are dominated by their matrix products and always run as one batch. Every model here
+scores each example on its own in eval mode, and J is a mean over the batch, so each row's
+gradient sign is the one the whole batch would give.
 """
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -53,6 +56,11 @@ CHUNK_BYTES: int | None = 3 << 20
 None attacks every batch whole (fewer synchronisation points, for a crowded machine)."""
 CHEAP_PARAMS_PER_FEATURE = 100
 """Models with at most this many parameters per input feature are attacked in chunks."""
+CROWDED_SHARE = 0.75
+"""Below this share of its threads' CPU time over the first chunk, the rest runs as one piece."""
+CROWDED_HOLD_S = 10.0
+"""After a crowded chunk, attacks within this many seconds run as one piece from the start."""
+_whole_until = 0.0
 
 
 @contextmanager
@@ -105,7 +113,9 @@ def _rows(value, rows: slice):
     return value[rows] if isinstance(value, torch.Tensor) else value
 
 
-def _row_chunks(model: torch.nn.Module, x: torch.Tensor) -> list[slice]:
+def _chunk_rows(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """Rows per chunk: about CHUNK_BYTES of x for a model cheap per input value on the CPU,
+    else the whole batch."""
     n = x.shape[0]
     features = max(1, x[:1].numel())
     params = sum(p.numel() for p in model.parameters())
@@ -116,10 +126,27 @@ def _row_chunks(model: torch.nn.Module, x: torch.Tensor) -> list[slice]:
         or x.device.type != "cpu"
         or params > CHEAP_PARAMS_PER_FEATURE * features
     ):
-        return [slice(0, n)]
-    row_bytes = max(1, x[:1].numel() * x.element_size())
-    size = max(1, CHUNK_BYTES // row_bytes)
-    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+        return n
+    return max(1, CHUNK_BYTES // max(1, features * x.element_size()))
+
+
+class _Crowding:
+    """Whether the cores were shared while a chunk ran: this process got less than
+    CROWDED_SHARE of the CPU time its intra-op threads could have used.
+
+    Each op of a chunk ends at a barrier that waits for every thread; when other processes hold
+    the cores, each barrier can wait a whole scheduler time slice, and ten chunks of ten ops
+    each cost far more than the cache saves. Then the rest of the batch runs as one piece.
+    """
+
+    def __init__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def __bool__(self) -> bool:
+        threads = torch.get_num_threads()
+        wall = time.perf_counter() - self.wall
+        cpu = time.process_time() - self.cpu
+        return threads > 1 and cpu < CROWDED_SHARE * threads * wall
 
 
 def _generator(seed: int | None, generator: torch.Generator | None, x: torch.Tensor, where: str):
@@ -160,8 +187,15 @@ def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=N
     buffer when the batch is one chunk, else into one new tensor. ``check=(where, clip)`` checks
     each chunk's values just before its forward pass.
     """
-    chunks = _row_chunks(model, x)
-    for rows in chunks:
+    global _whole_until
+    n, size, start = x.shape[0], _chunk_rows(model, x), 0
+    if time.perf_counter() < _whole_until:  # crowded a moment ago (BIM's steps, a sweep)
+        size = n
+    if out is None and size < n:
+        out = torch.empty_like(x, memory_format=torch.contiguous_format)
+    crowding = _Crowding()
+    while start < n:
+        rows = slice(start, min(start + size, n))
         xc = x[rows]
         if check is not None:
             try:
@@ -170,10 +204,8 @@ def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=N
                 check_x_values(x, where=check[0], clip=check[1])  # the message names all of x
                 raise
         grad = input_gradient(model, xc, y[rows]).sign_()
-        if out is None:
-            whole = len(chunks) == 1
-            out = grad if whole else torch.empty_like(x, memory_format=torch.contiguous_format)
-        o, a = out[rows], _rows(alpha, rows)
+        o = grad if out is None else out[rows]
+        a = _rows(alpha, rows)
         # One fused pass into the output; sign and clamp in place: no temporaries.
         if isinstance(a, torch.Tensor):
             torch.addcmul(xc, grad, a, out=o)
@@ -181,6 +213,11 @@ def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=N
             torch.add(xc, grad, alpha=a, out=o)
         if lower is not None:
             o.clamp_(_rows(lower, rows), _rows(upper, rows))
+        if start == 0 and size < n and crowding:
+            size = n  # the cores are shared: the rest in one piece
+            _whole_until = time.perf_counter() + CROWDED_HOLD_S
+        start = rows.stop
+        out = o if out is None else out
     return out
 
 

@@ -3,6 +3,13 @@
 The namespace follows the input arrays (``array_api_compat.array_namespace``): pass CuPy
 arrays and the same code runs on the GPU; CuPy is never required. :func:`backend` picks CuPy
 when it is installed and a GPU is present, else NumPy.
+
+Sec. 3: :func:`sign_perturbation`, :func:`activation_change`, :func:`quantize_8bit`.
+Sec. 5: logistic regression with y in {-1, +1} (loss, gradients, FGSM and the adversarial
+objective in closed form), softmax regression (loss, gradients, FGSM), L1 weight decay, and
+:func:`fit_logistic` / :func:`fit_softmax`, one plain minibatch loop for the clean, adversarial
+or L1-decayed objective. Losses are batch means; gradients are those of the batch mean. The
+closed forms ignore clipping unless a ``clip`` range is given, as the paper does.
 """
 
 from __future__ import annotations
