@@ -155,19 +155,11 @@ def fit(
         monitored["test"] = _as_tensors(model, *_pair(test, "test", where), where)
 
     settings = dict(
-        eps=eps,
-        alpha=alpha,
-        perturbation=perturbation,
-        fgsm_dropout=fgsm_dropout,
-        layer=layer,
-        clip=clip,
-        l1=l1,
-        optimizer=optimizer,
-        lr=lr,
-        batch_size=batch_size,
-    )
-    if progress is None:
-        progress = sys.stderr.isatty() and not os.environ.get("CI")
+        eps=eps, alpha=alpha, perturbation=perturbation, fgsm_dropout=fgsm_dropout, layer=layer,
+        clip=clip, l1=l1, optimizer=optimizer, lr=lr, batch_size=batch_size, seed=seed,
+        valid_eps=valid_eps, patience=patience,
+        progress=sys.stderr.isatty() and not os.environ.get("CI") if progress is None else progress,
+    )  # fmt: skip
     history = {
         "epochs": [],
         "best_epoch": None,
@@ -178,72 +170,35 @@ def fit(
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         best = _run(
-            model,
-            x_fit,
-            y_fit,
-            epochs,
-            seed,
-            settings,
-            monitored,
-            valid_eps,
-            early_stopping,
-            patience,
-            "fit",
-            history,
-            progress,
+            model, x_fit, y_fit, epochs, monitored, early_stopping, "fit", history, settings
         )
         if early_stopping:
             history["best_epoch"], best_state = best
             model.load_state_dict(best_state)
-            if retrain:
-                # Afresh, from the same initial weights, on every training digit (C15).
-                model.load_state_dict(initial)
-                x_all = torch.cat([x_fit, monitored["valid"][0]])
-                y_all = torch.cat([y_fit, monitored["valid"][1]])
-                rest = {k: v for k, v in monitored.items() if k != "valid"}
-                _run(
-                    model,
-                    x_all,
-                    y_all,
-                    history["best_epoch"],
-                    seed,
-                    settings,
-                    rest,
-                    valid_eps,
-                    None,
-                    None,
-                    "retrain",
-                    history,
-                    progress,
-                )
+        if retrain:
+            # Afresh, from the same initial weights, on every training digit (C15).
+            model.load_state_dict(initial)
+            x_all = torch.cat([x_fit, monitored["valid"][0]])
+            y_all = torch.cat([y_fit, monitored["valid"][1]])
+            rest = {k: v for k, v in monitored.items() if k != "valid"}
+            _run(
+                model, x_all, y_all, history["best_epoch"], rest, None, "retrain", history, settings
+            )
     history["seconds"] = time.perf_counter() - start
     model.eval()
     return history
 
 
-def _run(
-    model,
-    x,
-    y,
-    epochs,
-    seed,
-    settings,
-    monitored,
-    valid_eps,
-    early_stopping,
-    patience,
-    phase,
-    history,
-    progress,
-):
+def _run(model, x, y, epochs, monitored, early_stopping, phase, history, settings):
     """Train for up to ``epochs`` epochs, logging rows into ``history``; returns
     (best epoch, its state dict) under ``early_stopping``, else None."""
+    seed = settings["seed"]
     torch.manual_seed(seed)  # dropout masks
     order = np.random.default_rng(seed)  # minibatch order
     noise = torch.Generator().manual_seed(seed)  # noise-training perturbations
     opt = _optimizer(model, settings["optimizer"], settings["lr"])
     best_error, best = math.inf, None
-    bar = tqdm(range(1, epochs + 1), desc=phase, disable=not progress, leave=False)
+    bar = tqdm(range(1, epochs + 1), desc=phase, disable=not settings["progress"], leave=False)
     for epoch in bar:
         tic = time.perf_counter()
         _set_momentum(opt, epoch)
@@ -261,9 +216,8 @@ def _run(
         }
         for name, (xm, ym) in monitored.items():
             row[f"{name}_error"] = evaluate(model, xm, ym, clip=None)["error"]
-            row[f"{name}_adv_error"] = evaluate(model, xm, ym, valid_eps, clip=settings["clip"])[
-                "error"
-            ]
+            attacked = evaluate(model, xm, ym, settings["valid_eps"], clip=settings["clip"])
+            row[f"{name}_adv_error"] = attacked["error"]
         history["epochs"].append(row)
         bar.set_postfix(
             {k: round(v, 4) for k, v in row.items() if k.endswith("error") or k == "loss"}
@@ -272,7 +226,7 @@ def _run(
             error = row["valid_error" if early_stopping == "clean" else "valid_adv_error"]
             if error < best_error:
                 best_error, best = error, (epoch, copy.deepcopy(model.state_dict()))
-            elif patience is not None and epoch - best[0] >= patience:
+            elif settings["patience"] is not None and epoch - best[0] >= settings["patience"]:
                 break
     return best
 
