@@ -2,7 +2,8 @@
 
 The namespace follows the input arrays (``array_api_compat.array_namespace``): pass CuPy
 arrays and the same code runs on the GPU; CuPy is never required. :func:`backend` picks CuPy
-when it is installed and a GPU is present, else NumPy.
+when it is installed and a GPU is present, else NumPy. (Any namespace array-api-compat knows
+works: the tests run the same code on torch tensors as a CPU stand-in for CuPy.)
 
 Sec. 3: :func:`sign_perturbation`, :func:`activation_change`, :func:`quantize_8bit`.
 Sec. 5: logistic regression with y in {-1, +1} (loss, gradients, FGSM and the adversarial

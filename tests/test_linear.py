@@ -219,6 +219,22 @@ def test_adversarial_penalty_fades_with_margin_l1_does_not():
     assert l1.history["penalty"][-1] > l1.history["penalty"][0]
 
 
+def test_closed_forms_are_written_once_for_any_array_namespace(logistic_problem, softmax_problem):
+    """The same code on torch tensors (through array-api-compat, a CPU stand-in for CuPy) gives
+    NumPy's numbers: no NumPy-only call hides in the closed forms or the trainer."""
+    w, b, x, y = logistic_problem
+    W, bb, xs, ys = softmax_problem
+    for f in (
+        lambda a: L.logistic_adversarial_grad(a(w), b, a(x), a(y), a(np.full(len(y), 0.1)))[0],
+        lambda a: L.logistic_fgsm(a(w), b, a(x), a(y), 0.1, clip=(0.0, 1.0)),
+        lambda a: L.softmax_grad(a(W), a(bb), a(xs), a(ys))[0],
+        lambda a: L.softmax_fgsm(a(W), a(bb), a(xs), a(ys), 0.1),
+        lambda a: L.fit_logistic(a(x), a(y), objective="adversarial", eps=0.1, epochs=2).w,
+        lambda a: L.fit_softmax(a(xs), a(ys), objective="l1", epochs=2).w,
+    ):
+        np.testing.assert_allclose(np.asarray(f(t)), f(np.asarray), rtol=1e-10, atol=1e-12)
+
+
 def test_cupy_path_matches_numpy(logistic_problem, softmax_problem):
     """The same code on CuPy arrays gives NumPy's numbers (needs CuPy and a GPU)."""
     cupy = pytest.importorskip("cupy", reason="CuPy is not installed")
