@@ -11,17 +11,14 @@ small MLPs: at most ``CHEAP_PARAMS_PER_FEATURE`` parameters per input feature), 
 attacks work through the batch in chunks of about ``CHUNK_BYTES`` of input (about 1,000 MNIST
 rows): each chunk is checked, differentiated and turned into its adversarial rows while it is
 still in cache. There the cost of an attack is the passes over the input, and this keeps FGSM
-near the cost of one forward and backward pass. When other processes hold the cores (the
-first chunk got too little CPU time), the rest of the batch runs as one piece: every op ends at
-a barrier for all threads, and on a crowded machine each barrier can cost a time slice. Deeper
-models are dominated by their matrix products and always run as one batch. Every model here
+near the cost of one forward and backward pass. Deeper models are dominated by their matrix
+products and always run as one batch. Every model here
 scores each example on its own in eval mode, and J is a mean over the batch, so each row's
 gradient sign is the one the whole batch would give.
 """
 
 from __future__ import annotations
 
-import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -56,11 +53,6 @@ CHUNK_BYTES: int | None = 3 << 20
 None attacks every batch whole (fewer synchronisation points, for a crowded machine)."""
 CHEAP_PARAMS_PER_FEATURE = 100
 """Models with at most this many parameters per input feature are attacked in chunks."""
-CROWDED_SHARE = 0.75
-"""Below this share of its threads' CPU time over the first chunk, the rest runs as one piece."""
-CROWDED_HOLD_S = 10.0
-"""After a crowded chunk, attacks within this many seconds run as one piece from the start."""
-_whole_until = 0.0
 
 
 @contextmanager
@@ -130,25 +122,6 @@ def _chunk_rows(model: torch.nn.Module, x: torch.Tensor) -> int:
     return max(1, CHUNK_BYTES // max(1, features * x.element_size()))
 
 
-class _Crowding:
-    """Whether the cores were shared while a chunk ran: this process got less than
-    CROWDED_SHARE of the CPU time its intra-op threads could have used.
-
-    Each op of a chunk ends at a barrier that waits for every thread; when other processes hold
-    the cores, each barrier can wait a whole scheduler time slice, and ten chunks of ten ops
-    each cost far more than the cache saves. Then the rest of the batch runs as one piece.
-    """
-
-    def __init__(self):
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-
-    def __bool__(self) -> bool:
-        threads = torch.get_num_threads()
-        wall = time.perf_counter() - self.wall
-        cpu = time.process_time() - self.cpu
-        return threads > 1 and cpu < CROWDED_SHARE * threads * wall
-
-
 def _generator(seed: int | None, generator: torch.Generator | None, x: torch.Tensor, where: str):
     if seed is not None and generator is not None:
         raise ValueError(f"{where}: pass seed or generator, not both")
@@ -187,13 +160,9 @@ def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=N
     buffer when the batch is one chunk, else into one new tensor. ``check=(where, clip)`` checks
     each chunk's values just before its forward pass.
     """
-    global _whole_until
     n, size, start = x.shape[0], _chunk_rows(model, x), 0
-    if time.perf_counter() < _whole_until:  # crowded a moment ago (BIM's steps, a sweep)
-        size = n
     if out is None and size < n:
         out = torch.empty_like(x, memory_format=torch.contiguous_format)
-    crowding = _Crowding()
     while start < n:
         rows = slice(start, min(start + size, n))
         xc = x[rows]
@@ -213,9 +182,6 @@ def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=N
             torch.add(xc, grad, alpha=a, out=o)
         if lower is not None:
             o.clamp_(_rows(lower, rows), _rows(upper, rows))
-        if start == 0 and size < n and crowding:
-            size = n  # the cores are shared: the rest in one piece
-            _whole_until = time.perf_counter() + CROWDED_HOLD_S
         start = rows.stop
         out = o if out is None else out
     return out

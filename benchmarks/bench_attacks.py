@@ -183,9 +183,7 @@ def bench(name: str, model: nn.Module, x, y, reps: int) -> None:
         p.requires_grad_(False)  # the floor computes no weight gradient; nor does any method
     methods, skipped = all_methods(name, model, x, y)
     same = agreement(methods, attacks.fgsm(model, x, y, EPS))
-    attacks._whole_until = 0.0  # noqa: SLF001  (to report below whether advlib fell back)
     times = time_round_robin(methods, reps)
-    crowded = attacks._whole_until > 0.0  # noqa: SLF001
     med = {k: statistics.median(v) for k, v in times.items()}
     floor = min(v for k, v in med.items() if k.startswith("floor"))
     print(f"\n## {name}: batch {x.shape[0]:,}, eps {EPS}, {reps} repetitions, medians")
@@ -195,8 +193,6 @@ def bench(name: str, model: nn.Module, x, y, reps: int) -> None:
         print(f"{k:40s} {v * 1e3:9.2f} {v / floor:8.2f} {agree:>12s}")
     for lib, why in skipped.items():
         print(f"{lib:40s} skipped: {why}")
-    if crowded:
-        print("advlib found the cores crowded at least once and ran those batches whole")
     ratio = med["advlib fgsm"] / floor
     rivals = {k: v for k, v in med.items() if not k.startswith(("floor", "advlib"))}
     print(
