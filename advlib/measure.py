@@ -1,5 +1,6 @@
 """Measurements on trained models that several chapters make: attacks over a grid of eps,
-transfer between models, and the examples shown in digit grids.
+transfer between models, the examples shown in digit grids; agreement between models' mistakes,
+the scores along the FGSM line and where it fools a model, and noise ("rubbish") inputs.
 
 All take NumPy arrays or tensors ``x`` float (n, 784) and ``y`` int64 (n,), and models from
 :mod:`advlib.zoo` (anything with ``probs``, or plain logits).
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from advlib.attacks import bim, fgsm
+from advlib.attacks import bim, fgsm, frozen, input_gradient
 from advlib.checks import check_choice, check_eps
 from advlib.train import evaluate, predict
 
@@ -24,6 +25,12 @@ __all__ = [
     "robustness_curve",
     "transfer",
     "example_digits",
+    "agreement",
+    "fgsm_direction",
+    "scores_along_fgsm",
+    "piecewise_linear_fit",
+    "fooled_range",
+    "rubbish",
 ]
 
 ATTACKS = ("fgsm", "pgd", "bim")
@@ -147,3 +154,185 @@ def example_digits(
         "clean_pred": clean_pred, "clean_confidence": clean_conf,
         "adv_pred": adv_pred, "adv_confidence": adv_conf,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Sections 8, 9 and Appendix A: agreement between models, the FGSM line, noise inputs
+
+
+def agreement(predictions: Mapping[str, Any], y: Any) -> pd.DataFrame:
+    """How often models make the same mistake on the same inputs (Sec. 8, claim C25).
+
+    predictions: model name → predicted classes (n,) on one set of inputs (e.g. FGSM examples
+    made on one of the models); y: the true classes (n,).
+    Returns one row per ordered pair (a, b) of different models: ``a_mistakes`` (count),
+    ``b_predicts_a`` (over a's mistakes, the fraction where b predicts a's wrong class),
+    ``both_wrong`` (count) and ``agree_both_wrong`` (over the inputs both get wrong, the
+    fraction where they give the same class; symmetric in a and b). Rates are nan on no inputs.
+    Two models that err at random among the nine wrong classes agree 1/9 of the time.
+    """
+    y = np.asarray(y)
+    preds = {name: np.asarray(p) for name, p in predictions.items()}
+    for name, p in preds.items():
+        if p.shape != y.shape:
+            raise ValueError(f"agreement: predictions of {name!r} have shape {p.shape}, "
+                             f"labels {y.shape}")
+    rows = []
+    for a, pa in preds.items():
+        for b, pb in preds.items():
+            if a == b:
+                continue
+            a_wrong, both = pa != y, (pa != y) & (pb != y)
+            same = pa == pb
+            rows.append({
+                "a": a, "b": b,
+                "a_mistakes": int(a_wrong.sum()),
+                "b_predicts_a": float(same[a_wrong].mean()) if a_wrong.any() else np.nan,
+                "both_wrong": int(both.sum()),
+                "agree_both_wrong": float(same[both].mean()) if both.any() else np.nan,
+            })
+    return pd.DataFrame(rows)
+
+
+def scores_along_fgsm(
+    model: torch.nn.Module,
+    x: Any,
+    y: Any,
+    eps_grid: Sequence[float],
+    *,
+    batch_size: int = 10_000,
+) -> np.ndarray:
+    """The model's scores along the FGSM line through each input (Sec. 8, Fig. 4, claim C24).
+
+    For x (n, d) and y (n,): the direction s = sign(∇ₓJ(θ, x, y)) (dropout off), then the
+    scores (logits; log p_k for RBF units) at x + eps·s for every eps of ``eps_grid`` (negative eps go
+    the other way), unclipped. Returns float (n, len(eps_grid), k); the prediction at each
+    point is the argmax over the last axis.
+    """
+    x = torch.as_tensor(x)
+    eps = torch.as_tensor(np.asarray(eps_grid, dtype=np.float32))
+    s = fgsm_direction(model, x, y)
+    out = []
+    with frozen(model), torch.no_grad():
+        for xi, si in zip(x, s):
+            line = xi[None, :] + eps[:, None] * si[None, :]  # (m, d)
+            out.append(torch.cat([model(b) for b in line.split(batch_size)]))
+    return torch.stack(out).numpy()
+
+
+def fgsm_direction(model: torch.nn.Module, x: Any, y: Any) -> torch.Tensor:
+    """sign(∇ₓJ(θ, x, y)) (n, d), dropout off: the FGSM direction, in which x + eps·s is the
+    FGSM example for eps > 0 and the line through x for any eps (unclipped)."""
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    with frozen(model):
+        return input_gradient(model, x, y).sign()
+
+
+def piecewise_linear_fit(
+    t: Any, values: Any, *, pieces: int = 2, candidates: int = 61
+) -> dict[str, Any]:
+    """The best continuous fit with ``pieces`` linear segments to every column of ``values``.
+
+    t: (m,) increasing; values: (m, c) (e.g. the ten logits of :func:`scores_along_fgsm` for one
+    input). The ``pieces − 1`` knots are shared by all columns (in a maxout net every logit
+    bends where a hidden unit switches piece) and chosen by exhaustive search over
+    ``candidates`` evenly spaced points inside t's range; least squares for the rest.
+    Returns ``r2`` (all columns together: 1 − residual / total sum of squares), ``r2_columns``
+    (c,), ``knots`` and ``fitted`` (m, c).
+    """
+    from itertools import combinations
+
+    t = np.asarray(t, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 1:
+        v = v[:, None]
+    if v.shape[0] != t.shape[0]:
+        raise ValueError(f"piecewise_linear_fit: {t.shape[0]} points t but values {v.shape}")
+    if not (isinstance(pieces, int) and 1 <= pieces <= 4):
+        raise ValueError(f"piecewise_linear_fit: pieces must be an int in 1..4, got {pieces!r}")
+    grid = np.linspace(t.min(), t.max(), candidates + 2)[1:-1]
+    total = ((v - v.mean(axis=0)) ** 2).sum(axis=0)
+    best = (np.inf, None, None)
+    for knots in combinations(grid, pieces - 1):
+        basis = np.column_stack([np.ones_like(t), t] + [np.maximum(t - k, 0.0) for k in knots])
+        coef, *_ = np.linalg.lstsq(basis, v, rcond=None)
+        fitted = basis @ coef
+        residual = ((v - fitted) ** 2).sum(axis=0)
+        if residual.sum() < best[0]:
+            best = (residual.sum(), knots, (fitted, residual))
+    _, knots, (fitted, residual) = best
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2_columns = 1.0 - residual / total
+    return {"r2": float(1.0 - residual.sum() / total.sum()), "r2_columns": r2_columns,
+            "knots": list(map(float, knots)), "fitted": fitted}
+
+
+def fooled_range(scores: Any, y: Any, eps_grid: Sequence[float]) -> pd.DataFrame:
+    """Where along the FGSM line each input is misclassified, from
+    :func:`scores_along_fgsm`'s (n, m, k) scores, true classes y (n,) and the m eps values.
+
+    One row per input: ``wrong_fraction`` (of the eps values, the fraction misclassified),
+    ``wrong_fraction_positive`` (the same over eps > 0, the FGSM side), ``correct_low`` and
+    ``correct_high`` (the ends of the run of correctly classified eps values around the eps
+    nearest 0; nan when that point itself is wrong), ``correct_width`` and ``class_changes``
+    (how often the predicted class changes along the line).
+    """
+    scores, y = np.asarray(scores), np.asarray(y)
+    eps = np.asarray(eps_grid, dtype=np.float64)
+    pred = scores.argmax(axis=-1)  # (n, m)
+    wrong = pred != y[:, None]
+    zero = int(np.abs(eps).argmin())
+    rows = []
+    for i in range(len(y)):
+        lo = hi = np.nan
+        if not wrong[i, zero]:
+            j = zero
+            while j > 0 and not wrong[i, j - 1]:
+                j -= 1
+            k = zero
+            while k < len(eps) - 1 and not wrong[i, k + 1]:
+                k += 1
+            lo, hi = eps[j], eps[k]
+        rows.append({
+            "wrong_fraction": float(wrong[i].mean()),
+            "wrong_fraction_positive": float(wrong[i, eps > 0].mean()),
+            "correct_low": lo, "correct_high": hi, "correct_width": hi - lo,
+            "class_changes": int((pred[i, 1:] != pred[i, :-1]).sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def rubbish(
+    models: Mapping[str, torch.nn.Module],
+    *,
+    n: int = 10_000,
+    seed: int = 0,
+    threshold: float = 0.5,
+    num_classes: int = 10,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rubbish-class inputs (Appendix A, claim C28): ``n`` draws of N(0, I) — not images, and
+    not in [0, 1] — classified by every model; the same draws (``seed``) for all.
+
+    A draw counts as a false positive when some class gets probability above ``threshold``
+    (the paper: .5); its class is the most probable one. Returns ``(summary, classes)``:
+    summary has one row per model with ``rate`` (fraction of false positives),
+    ``confidence`` (mean probability of their class; nan when none), ``mean_confidence`` (over
+    all draws) and ``n``; classes has one row per (model, class) with ``count`` and ``share``
+    of that model's false positives.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 784, generator=gen)
+    summary, classes = [], []
+    for name, model in models.items():
+        pred, confidence, _ = predict(model, x)
+        fooled = confidence > threshold
+        counts = np.bincount(pred[fooled], minlength=num_classes)
+        summary.append({
+            "model": name, "rate": float(fooled.mean()),
+            "confidence": float(confidence[fooled].mean()) if fooled.any() else np.nan,
+            "mean_confidence": float(confidence.mean()), "n": n,
+        })
+        for k, c in enumerate(counts):
+            classes.append({"model": name, "class": k, "count": int(c),
+                            "share": float(c / counts.sum()) if counts.sum() else 0.0})
+    return pd.DataFrame(summary), pd.DataFrame(classes)
