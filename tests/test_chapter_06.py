@@ -38,7 +38,7 @@ def test_fgsm_direction_with_dropout_off_resists_more_c13(runs):
     r = runs["paper"]
     assert r["fgsm_off"] < r["fgsm_same"]
     # input dropout (p = .2) zeroes the gradient of the dropped pixels, and only those
-    assert r["zero_grad_share_dropout"] == pytest.approx(r["input_drop"], abs=0.02)
+    assert r["zero_grad_share_dropout"] == pytest.approx(r["drop_in"], abs=0.02)
     assert r["zero_grad_share_eval"] < 0.01
     # the same-mask model resists the partial perturbation it was trained on far better
     assert r["spared_same"] < r["fgsm_same"] - 0.1
