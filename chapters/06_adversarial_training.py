@@ -61,9 +61,10 @@
 # mean drawn independently of the gradient has $\mathbb{E}[\eta^\top \nabla_x J] = 0$, so
 # in most draws it leaves the loss about where it was instead of making the example harder.
 # Its typical effect, of order $\epsilon \lVert \nabla_x J \rVert_2$, is smaller than the
-# adversarial $\epsilon \lVert \nabla_x J \rVert_1$ by a factor of order $\sqrt{n}$ for a
-# gradient spread over $n$ = {glue:text}`n_pixels:d` pixels; what remains on average is the
-# second-order term $\tfrac12 \mathbb{E}[\eta^\top H \eta]$, a weak curvature penalty.
+# adversarial $\epsilon \lVert \nabla_x J \rVert_1$ by a factor of up to $\sqrt{n}$, reached
+# for a gradient spread evenly over $n$ = {glue:text}`n_pixels:d` pixels; what remains on
+# average is the second-order term $\tfrac12 \mathbb{E}[\eta^\top H \eta]$, a weak
+# curvature penalty.
 #
 # This chapter trains the paper's maxout network {cite}`goodfellow2013maxout` with dropout,
 # clean and with $\tilde J$, and measures what the paper measured: clean and adversarial test
@@ -709,9 +710,9 @@ local.style.format({top_col: "{:.1%}", "spread (pixels)": "{:.2f}",
 # ## Claims
 #
 # The paper's statement beside what this chapter computed. The rule column says how each
-# verdict is decided. Our data are a twelfth of the paper's and our training budget a small
-# fraction of it, so the absolute error rates are higher than the paper's throughout; the
-# rules test the directions the paper reports.
+# verdict is decided. Our data are a small subset of MNIST (see the data note above) and our
+# training budget a small fraction of the paper's, so the absolute error rates are higher than
+# the paper's throughout; the rules test the directions the paper reports.
 
 # %% tags=["hide-input"]
 budget = f"{len(y_train):,} training digits, {base.epochs} epochs of Adam."
