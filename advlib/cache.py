@@ -53,12 +53,15 @@ def load_or_train(
     *,
     name: str = "model",
     folder: str | Path | None = None,
+    accept: Callable[[dict], bool] | None = None,
 ) -> tuple[torch.nn.Module, dict]:
     """The model of ``config`` trained on data ``data_id``: from the cache, or trained and stored.
 
     make: builds the untrained model (deterministically: the same weights on every call).
     train: trains it in place and returns its JSON-able history.
     name: a readable prefix for the file name. folder: default :func:`models_dir`.
+    accept: whether a stored history will do (e.g. it must hold test curves); a stored entry it
+      refuses is trained again and replaced.
     Returns ``(model, history)``.
     """
     folder = Path(folder) if folder is not None else models_dir()
@@ -68,15 +71,15 @@ def load_or_train(
     model = make()
     if path.exists():  # the common case needs no lock
         history = _load(path, model, key, warn=False)
-        if history is not None:
+        if history is not None and (accept is None or accept(history)):
             return model, history
     with FileLock(str(path) + ".lock"):
         # Another process may have trained it while this one waited for the lock.
         if path.exists():
             history = _load(path, model, key, warn=True)
-            if history is not None:
+            if history is not None and (accept is None or accept(history)):
                 return model, history
-            model = make()  # a failed load may have filled part of the weights
+            model = make()  # a failed or refused load has filled some of the weights
         history = train(model)
         _save_atomic(
             path,

@@ -98,6 +98,31 @@ def test_an_unreadable_cache_entry_is_retrained_with_a_warning(tmp_path, damage)
     assert trainer.calls == 2
 
 
+def test_a_stored_history_the_caller_refuses_is_trained_again_and_replaced(tmp_path):
+    trainer = _Trainer()
+
+    def has_curves(history):
+        return "test_error" in history["epochs"][0]
+
+    def train_with_curves(model):
+        history = trainer(model)
+        history["epochs"][0]["test_error"] = 0.1
+        return history
+
+    cache.load_or_train(CONFIG, "data1", _make, trainer, folder=tmp_path)
+    _, history = cache.load_or_train(
+        CONFIG, "data1", _make, train_with_curves, folder=tmp_path, accept=has_curves
+    )
+    assert trainer.calls == 2 and has_curves(history)
+    # the replacement serves both kinds of caller from now on
+    for accept in (has_curves, None):
+        _, history = cache.load_or_train(
+            CONFIG, "data1", _make, trainer, folder=tmp_path, accept=accept
+        )
+        assert has_curves(history)
+    assert trainer.calls == 2
+
+
 def _worker(folder: str, log: str, out) -> None:
     def slow_train(model):
         with open(log, "a") as f:
