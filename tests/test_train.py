@@ -141,6 +141,18 @@ def test_seeded_training_is_bit_reproducible():
     assert not all(torch.equal(a[k], c[k]) for k in a) and loss_a != loss_c
 
 
+def test_logging_validation_and_test_curves_does_not_change_the_weights():
+    # The zoo relies on it: a model trained with curves serves the recipe without them.
+    x, y = _data(200)
+    xt, yt = _data(50, seed=1)
+    plain, logged = _net(), _net()
+    train.fit(plain, x, y, epochs=2, alpha=0.5)
+    train.fit(logged, x, y, epochs=2, alpha=0.5, test=(xt, yt))
+    assert all(
+        torch.equal(plain.state_dict()[k], logged.state_dict()[k]) for k in plain.state_dict()
+    )
+
+
 def test_fit_leaves_the_global_rng_and_model_mode_as_documented():
     x, y = _data(100)
     net = _net()

@@ -104,6 +104,20 @@ def test_trained_goes_through_the_cache_and_returns_an_eval_mode_model(own_cache
     assert len(own_cache) == 2
 
 
+def test_a_model_trained_with_curves_serves_the_recipe_without_them(own_cache):
+    plain, with_curves = (
+        zoo.recipe("softmax", epochs=2),
+        zoo.recipe("softmax", epochs=2, curves=True),
+    )
+    assert plain.config() == with_curves.config()  # one cache key
+    zoo.trained(plain)
+    model, history = zoo.trained(with_curves)  # stored without curves: trained again, with them
+    assert len(own_cache) == 2 and "test_error" in history["epochs"][0]
+    again, history_again = zoo.trained(plain)
+    assert len(own_cache) == 2 and history_again == history
+    assert torch.equal(model.linear.weight, again.linear.weight)
+
+
 def test_trained_ensemble_averages_the_members_of_its_recipes(own_cache):
     recipes = [zoo.recipe("softmax", epochs=1, seed=s) for s in (0, 1)]
     ensemble, histories = zoo.trained_ensemble(recipes)
