@@ -31,6 +31,7 @@ __all__ = [
     "piecewise_linear_fit",
     "fooled_range",
     "rubbish",
+    "fgsm_summary",
 ]
 
 ATTACKS = ("fgsm", "pgd", "bim")
@@ -204,10 +205,10 @@ def scores_along_fgsm(
 ) -> np.ndarray:
     """The model's scores along the FGSM line through each input (Sec. 8, Fig. 4, claim C24).
 
-    For x (n, d) and y (n,): the direction s = sign(∇ₓJ(θ, x, y)) (dropout off), then the
-    scores (logits; log p_k for RBF units) at x + eps·s for every eps of ``eps_grid`` (negative eps go
-    the other way), unclipped. Returns float (n, len(eps_grid), k); the prediction at each
-    point is the argmax over the last axis.
+    For x (n, d) and y (n,): the direction s = sign(∇ₓJ(θ, x, y)) (dropout off, see
+    :func:`fgsm_direction`), then the scores (logits; log p_k for RBF units) at x + eps·s for
+    every eps of ``eps_grid`` (negative eps go the other way), unclipped. Returns float
+    (n, len(eps_grid), k); the prediction at each point is the argmax over the last axis.
     """
     x = torch.as_tensor(x)
     eps = torch.as_tensor(np.asarray(eps_grid, dtype=np.float32))
@@ -336,3 +337,26 @@ def rubbish(
             classes.append({"model": name, "class": k, "count": int(c),
                             "share": float(c / counts.sum()) if counts.sum() else 0.0})
     return pd.DataFrame(summary), pd.DataFrame(classes)
+
+
+def fgsm_summary(
+    models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: float
+) -> pd.DataFrame:
+    """Each model on clean inputs and on its own FGSM examples at ``eps``, unclipped (the
+    paper's) and clipped to [0, 1]: one row per model (the index), columns ``clean error``,
+    ``clean confidence``, ``FGSM error``, ``FGSM confidence on mistakes``,
+    ``FGSM error (clipped)`` and ``FGSM confidence on mistakes (clipped)``."""
+    rows = {}
+    for name, model in models.items():
+        clean = evaluate(model, x, y, clip=None)
+        adv = evaluate(model, x, y, eps, clip=None)
+        clipped = evaluate(model, x, y, eps, clip=(0.0, 1.0))
+        rows[name] = {
+            "clean error": clean["error"],
+            "clean confidence": clean["confidence"],
+            "FGSM error": adv["error"],
+            "FGSM confidence on mistakes": adv["mistake_confidence"],
+            "FGSM error (clipped)": clipped["error"],
+            "FGSM confidence on mistakes (clipped)": clipped["mistake_confidence"],
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
