@@ -14,9 +14,8 @@ reader ever sees half a file. A corrupt or unreadable entry is retrained with a 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -24,7 +23,7 @@ from typing import Callable
 import torch
 from filelock import FileLock
 
-from advlib.paths import cache_dir
+from advlib.paths import cache_dir, write_atomic
 from advlib.train import TRAIN_VERSION
 
 __all__ = ["CacheWarning", "models_dir", "model_key", "load_or_train"]
@@ -81,15 +80,15 @@ def load_or_train(
                 return model, history
             model = make()  # a failed or refused load has filled some of the weights
         history = train(model)
-        _save_atomic(
-            path,
-            {
-                "key": key,
-                "config": json.dumps(config, sort_keys=True),
-                "state_dict": model.state_dict(),
-                "history": json.dumps(history),
-            },
-        )
+        entry = {
+            "key": key,
+            "config": json.dumps(config, sort_keys=True),
+            "state_dict": model.state_dict(),
+            "history": json.dumps(history),
+        }
+        buffer = io.BytesIO()
+        torch.save(entry, buffer)
+        write_atomic(path, buffer.getvalue())
     return model, history
 
 
@@ -110,17 +109,3 @@ def _load(path: Path, model: torch.nn.Module, key: str, *, warn: bool) -> dict |
                 stacklevel=3,
             )
         return None
-
-
-def _save_atomic(path: Path, entry: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(entry, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the cache is shared with the book build
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -14,13 +14,12 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any, Callable
 
-from advlib.paths import book_root
+from advlib.paths import book_root, write_atomic
 
 __all__ = [
     "record",
@@ -250,21 +249,6 @@ def results_dir() -> Path | None:
         return None if env.strip().lower() in ("", "off", "none") else Path(env)
     root = book_root()
     return root / "_build" / "results" if root else None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: readers never see a
-    partial file. The file is world-readable (0644), like any file the user writes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def claims_table(chapter: str, claims: list[Claim]) -> None:

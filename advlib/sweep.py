@@ -35,7 +35,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from advlib.results import write_atomic
+from advlib.paths import write_atomic
 from advlib.runner import ParameterError, chapter_parameters, check_parameters
 
 if TYPE_CHECKING:
