@@ -77,9 +77,10 @@ rbf = trained(recipe("rbf", dataset=dataset, seed=seed))[0]
 # it *uses*: a network that had learned a strongly non-linear function of its input would bend
 # its logits all along the line.
 #
-# We trace the line through the first {glue:text}`digits:d` test digits and draw the one that
-# is typical in the sense used below — the share of its line that is misclassified is the
-# median over those digits — rather than pick a digit that looks like the paper's figure.
+# We trace the line through the first {glue:text}`digits:d` test digits and draw a typical
+# one rather than pick a digit that looks like the paper's figure: of the digits the network
+# classifies right, the first whose share of the line that is misclassified is nearest the
+# median over all of them.
 
 # %%
 eps_grid = np.round(np.linspace(-eps_range, eps_range, eps_points), 6)
@@ -105,6 +106,7 @@ pred_line = line.argmax(axis=1)
 correct = pred_line == y_test[digit]
 record("pieces", pieces)
 record("r2_piecewise", fit["r2"])
+record("unexplained_piecewise", 1.0 - fit["r2"])
 record("r2_line", fit_one["r2"])
 record("knots", fit["knots"])
 record("class_changes", int((pred_line[1:] != pred_line[:-1]).sum()))
@@ -160,8 +162,10 @@ alt.hconcat(
 # linear: one straight line per logit already explains R² = {glue:text}`r2_line:.3f` of their
 # variation over the whole range, and a continuous fit with {glue:text}`pieces:d` segments —
 # one set of knots shared by the ten logits, since all of them bend where a hidden unit
-# switches piece (`advlib.measure.piecewise_linear_fit`) — explains
-# R² = {glue:text}`r2_piecewise:.5f` (dashed, hard to tell from the logits). Along the whole
+# switches piece (`advlib.measure.piecewise_linear_fit`) — leaves unexplained a share
+# 1 − R² = {glue:text}`unexplained_piecewise:.1e` of their variance (dashed, hard to tell from
+# the logits). Near the clean digit (right panel) the logits do bend, and only there does
+# the right class win (green). Along the whole
 # line the predicted class changes {glue:text}`class_changes:d` times, among
 # {glue:text}`classes_on_line:d` classes, and the
 # right class is predicted on {glue:text}`correct_fraction_digit:.1%` of the line (green).
@@ -289,7 +293,7 @@ described = {
     "rbf_agrees_maxout": "RBF = maxout | both wrong",
     "rbf_agrees_softmax": "RBF = softmax | both wrong",
 }
-pairs.reset_index()
+pairs.style.format({"b_predicts_a": "{:.1%}", "agree_both_wrong": "{:.1%}"})
 
 # %% tags=["hide-input"]
 bars = pd.DataFrame(
