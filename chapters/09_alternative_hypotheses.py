@@ -208,9 +208,10 @@ alt.Chart(ll).mark_bar(opacity=0.6).encode(
 # ## Ensembles
 #
 # The second hypothesis is that adversarial examples are quirks of single models. The paper
-# trains twelve maxout networks that differ only in their random seed (initial weights,
-# dropout masks, minibatch order), averages their predictions, and attacks the ensemble in two
-# ways: with FGSM on the gradient of the whole ensemble, and with FGSM on one member only.
+# trains {glue:text}`paper_members:d` maxout networks that differ only in their random seed
+# (initial weights, dropout masks, minibatch order), averages their predictions, and attacks
+# the ensemble in two ways: with FGSM on the gradient of the whole ensemble, and with FGSM on
+# one member only.
 # Here the ensemble is the mean of the members' probabilities
 # (`advlib.models.Ensemble`), and its loss is $J = -\log \frac1M \sum_m p_m(y \mid x)$.
 #
@@ -231,23 +232,21 @@ record("member_epochs", recipe("maxout", dataset=dataset).epochs)
 ensemble, _ = trained_ensemble(
     [recipe("maxout", dataset=dataset, seed=seed + i) for i in range(members)])
 member = ensemble.members[0]
-x_member = adversarial(member, x_test, y_test, eps, clip=None)  # made on member 1 only
-by_size = []
-for k in range(1, members + 1):  # the first k members averaged; k = members is the ensemble
+x_member = adversarial(member, x_test, y_test, eps, clip=None)  # made on member 1 alone
+
+
+def ensemble_errors(k):
+    """The first k members averaged: clean, under FGSM on itself, under member 1's FGSM."""
     sub = Ensemble(list(ensemble.members[:k])).eval()
-    clean, whole = evaluate(sub, x_test, y_test, clip=None), evaluate(sub, x_test, y_test, eps,
-                                                                      clip=None)
-    one = evaluate(sub, x_member, y_test, clip=None)
-    by_size += [
-        {"attack": "FGSM on the whole ensemble", "members": k, "error": whole["error"],
-         "confidence on mistakes": whole["mistake_confidence"]},
-        {"attack": "FGSM on member 1 only", "members": k, "error": one["error"],
-         "confidence on mistakes": one["mistake_confidence"]},
-        {"attack": "none (clean)", "members": k, "error": clean["error"],
-         "confidence on mistakes": clean["mistake_confidence"]},
-    ]
-by_size = pd.DataFrame(by_size)
-record("ensemble_clean_error", clean["error"])
+    return {"FGSM on the whole ensemble": evaluate(sub, x_test, y_test, eps, clip=None),
+            "FGSM on member 1 only": evaluate(sub, x_member, y_test, clip=None),
+            "none (clean)": evaluate(sub, x_test, y_test, clip=None)}
+
+
+by_size = {k: ensemble_errors(k) for k in range(1, members + 1)}
+whole = by_size[members]["FGSM on the whole ensemble"]
+one = by_size[members]["FGSM on member 1 only"]
+record("ensemble_clean_error", by_size[members]["none (clean)"]["error"])
 record("member_clean_error_mean", float(np.mean(
     [evaluate(m, x_test, y_test, clip=None)["error"] for m in ensemble.members])))
 record("ensemble_error", whole["error"])
@@ -256,7 +255,10 @@ record("member_error", one["error"])
 record("member_own_error", evaluate(member, x_member, y_test, clip=None)["error"])
 record("paper_ensemble_error", PAPER["C27"]["ensemble_error"])
 record("paper_member_error", PAPER["C27"]["member_error"])
-charts.rate_chart(by_size, x="members", y="error", color="attack", x_title="members averaged",
+curve = pd.DataFrame([{"attack": attack, "members": k, "error": r["error"],
+                       "confidence on mistakes": r["mistake_confidence"]}
+                      for k, results in by_size.items() for attack, r in results.items()])
+charts.rate_chart(curve, x="members", y="error", color="attack", x_title="members averaged",
                   y_title="ensemble error", title=f"Ensembles of maxout networks, FGSM eps = {eps}")
 
 # %% [markdown]
@@ -275,10 +277,9 @@ charts.rate_chart(by_size, x="members", y="error", color="attack", x_title="memb
 # ## Claims
 
 # %%
-stand_in = (f"Stand-in, not the MP-DBM: class-conditional Gaussians ({covariance} diagonal "
-            f"covariance, maximum likelihood, var_smoothing {var_smoothing:g}); clean error "
-            f"{chosen['clean error']:.1%}, not {PAPER['C26']['clean_error']:.2%}: only the "
-            "direction compares.")
+stand_in = (f"A stand-in for the MP-DBM: class-conditional Gaussians ({covariance} "
+            f"diagonal covariance) by maximum likelihood. Its clean error is "
+            f"{chosen['clean error']:.1%}: only the direction compares.")
 ens_why = (f"{members} members, not {PAPER['C27']['members']} (CI budget; the parameter "
            f"members runs the paper's size); {len(x_train):,} training digits ({dataset}).")
 ratio = chosen["FGSM error"] / chosen["clean error"]
@@ -291,7 +292,7 @@ claims_table("09_alternative_hypotheses", [
           PAPER["C26"]["error"] / PAPER["C26"]["clean_error"], ratio,
           when(ratio >= 2 and chosen["FGSM confidence on mistakes"] >= 0.5,
                "ours ≥ 2, and the mistakes are made with ≥ 50% mean confidence"),
-          pct=False, why=stand_in + f" Confidence on its FGSM mistakes: "
+          pct=False, why=f"Same stand-in; its mean confidence on its FGSM mistakes is "
           f"{chosen['FGSM confidence on mistakes']:.1%}."),
     Claim("C27", f"ensemble error, FGSM on the whole ensemble (eps = {eps})",
           PAPER["C27"]["ensemble_error"], whole["error"], within(0.15), why=ens_why),
