@@ -53,8 +53,7 @@ def test_fgsm_matches_finite_differences():
 def test_fgsm_matches_its_definition_in_chunks_or_whole(monkeypatch, split):
     """Chunking the batch (here 7 rows a chunk) changes nothing: the same rows as the full
     batch."""
-    monkeypatch.setattr(attacks, "CHUNK_BYTES", 7 * 12 * 8)
-    monkeypatch.setattr(attacks, "CHEAP_PARAMS_PER_FEATURE", 0 if split == "whole" else 100)
+    monkeypatch.setattr(attacks, "CHUNK_BYTES", 7 * 12 * 8 if split == "chunks" else None)
     model = small_mlp()
     x = torch.rand(50, 12, dtype=torch.float64)
     y = torch.randint(0, 4, (50,))
