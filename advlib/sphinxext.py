@@ -11,6 +11,10 @@
   ``const THEBE_JS_URL`` declaration (twice: a console error) in every page even with the
   launch button off. With ``launch_buttons: {thebe: false}`` its handlers and stylesheet are
   removed, so no page mentions thebe.
+- The summary page (``advlib_summary``, by default ``chapters/11_summary``) collects the claims
+  tables the chapters stored when they ran. When a rebuild re-reads any chapter, the summary is
+  re-read too and its jupyter-cache record dropped, so it runs again after the chapters and
+  never shows a stale table.
 """
 
 from __future__ import annotations
@@ -89,8 +93,31 @@ def _on_builder_inited(app) -> None:
     app.config.html_static_path.append(str(folder))
 
 
+def _summary_follows_chapters(app, env, added, changed, removed) -> list[str]:
+    """``env-get-outdated``: re-read (and re-execute) the summary when a chapter is re-read."""
+    summary = app.config.advlib_summary
+    if not summary or summary not in env.found_docs:
+        return []
+    chapters = {d for d in added | changed | removed if d.startswith("chapters/")} - {summary}
+    if not chapters:
+        return []
+    config = getattr(env, "mystnb_config", None)
+    folder = getattr(config, "execution_cache_path", "")
+    if folder and Path(folder).is_dir():
+        from jupyter_cache import get_cache
+
+        source = Path(env.doc2path(summary)).resolve()
+        cache = get_cache(folder)
+        for record in cache.list_cache_records():
+            if Path(record.uri).resolve() == source:
+                cache.remove_cache(record.pk)
+    return [summary]
+
+
 def setup(app):
+    app.add_config_value("advlib_summary", "chapters/11_summary", "env")
     app.connect("config-inited", _drop_thebe)
     app.connect("builder-inited", _on_builder_inited)
+    app.connect("env-get-outdated", _summary_follows_chapters)
     app.add_js_file(BUNDLE)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
