@@ -41,10 +41,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from advlib import charts, record
+from advlib import charts, record  # noqa: F401 (charts: the offline renderer and theme)
 from advlib.linear import activation_change, backend_name, quantize_8bit, sign_perturbation
 from advlib.linear import backend as array_backend
-from advlib.linear import to_numpy
 from advlib.paper import PAPER
 from advlib.results import Claim, at_most, claims_table, data_note, when, within
 

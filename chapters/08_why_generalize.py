@@ -50,8 +50,14 @@ import pandas as pd
 
 from advlib import charts, record
 from advlib.data import describe_dataset, load_dataset
-from advlib.measure import adversarial, agreement, fgsm_direction, fooled_range
-from advlib.measure import piecewise_linear_fit, scores_along_fgsm
+from advlib.measure import (
+    adversarial,
+    agreement,
+    fgsm_direction,
+    fooled_range,
+    piecewise_linear_fit,
+    scores_along_fgsm,
+)
 from advlib.paper import PAPER
 from advlib.results import Claim, at_least, at_most, claims_table, data_note, when, within
 from advlib.train import predict

@@ -60,7 +60,6 @@ from advlib.attacks import model_loss
 from advlib.data import describe_dataset, fashion_mnist_available, fashion_mnist_dirs, load_dataset
 from advlib.measure import adversarial, robustness_curve, transfer
 from advlib.results import Claim, at_most, claims_table, data_note, when
-from advlib.train import evaluate
 from advlib.zoo import recipe, trained
 
 if not 0 < eps_small < eps_large:

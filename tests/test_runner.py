@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from papermill.translators import PythonTranslator
 
-from advlib.runner import ParameterError, check_parameters, chapter_notebook, chapter_parameters
+from advlib.runner import ParameterError, chapter_notebook, chapter_parameters, check_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py"))
