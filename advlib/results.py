@@ -76,6 +76,9 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
+_DATA_NOTES: list[str] = []
+
+
 def record(name: str, value: Any) -> None:
     """Record a result under ``name`` in the executed notebook.
 
@@ -290,10 +293,13 @@ def load_claims(folder: Path | str | None = None) -> list[dict]:
 
 def data_note(text: str) -> None:
     """Say which data (and split) the chapter ran on: a highlighted line in the page, printed
-    in plain runs."""
+    in plain runs, and recorded under ``"data"`` (the list of every note so far) so that tests
+    and sweeps can read which data a run used."""
+    _DATA_NOTES.append(text)
     if _in_ipython():
         from IPython.display import HTML, display
 
         display(HTML(f'<div class="advlib-dataset"><strong>Data:</strong> {escape(text)}</div>'))
     else:
         print(f"Data: {text}")
+    record("data", list(_DATA_NOTES))

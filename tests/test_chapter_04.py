@@ -89,3 +89,14 @@ def test_claims_table_names_C3_to_C8_and_marks_missing_data_not_run(runs):
                if c not in ("C6", "C7"))
     assert rows[0]["verdict"] == "holds" and rows[1]["verdict"] == "holds"
     assert rows[-1]["verdict"] == rows[-2]["verdict"] == "holds"
+
+
+def test_dataset_parameter_runs_the_chapter_on_other_data(small_fashion, tmp_path):
+    """``dataset="fashion-mnist"`` reads the IDX files where $ADVLIB_FASHION_MNIST points (the
+    stand-in folder: 1,000 / 300 images), trains its own models and says so in its data note."""
+    r = run_chapter(CHAPTER, tmp_path / "fashion.ipynb", {**SMALL, "dataset": "fashion-mnist"})
+    assert r["test_digits"] == 300
+    assert r["data"][0].startswith("Fashion-MNIST (a smaller copy")
+    assert str(small_fashion) in r["data"][0]
+    assert r["maxout_error"] > 2 * r["maxout_clean_error"]
+    assert r["softmax_error"] > 2 * r["softmax_clean_error"]

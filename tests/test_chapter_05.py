@@ -87,3 +87,16 @@ def test_claims_table_covers_C9_to_C12_with_computed_verdicts(run):
     assert all(row["verdict"] in ("holds", "differs") for row in rows)
     c9 = [row for row in rows if row["claim"] == "C9"]
     assert all(row["verdict"] == "holds" for row in c9)
+
+
+def test_other_eps_seed_and_dataset(small_fashion, tmp_path):
+    """eps .1, seed 1 and the stand-in Fashion-MNIST folder: the chapter runs on them, and
+    closed-form adversarial training still lowers the FGSM error of logistic regression."""
+    params = {"eps": 0.1, "seed": 1, "dataset": "fashion-mnist", "compare_eps": [0.1],
+              "epochs": 60, "softmax_epochs": 10, "backend": "numpy"}
+    r = run_chapter(CHAPTER, tmp_path / "other.ipynb", params)
+    assert r["eps"] == 0.1 and r["large_eps"] == 0.1
+    assert r["data"][0].startswith("Fashion-MNIST (a smaller copy")
+    assert r["closed_form_gap"] < 1e-9
+    assert r["logistic_fgsm_error"] > 2 * r["logistic_clean_error"]
+    assert r["logistic_adv_large_fgsm_error"] < r["logistic_fgsm_error"]

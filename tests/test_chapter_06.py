@@ -87,3 +87,15 @@ def test_claims_table_covers_c13_to_c22_with_verdicts(runs):
     assert ids == {f"C{i}" for i in range(13, 23)}
     assert all(row["verdict"] in ("holds", "differs") for row in rows)
     assert runs["paper"]["width"] == WIDTH and runs["paper"]["seeds"] == 1
+
+
+def test_other_alpha_seeds_and_dataset(small_fashion, tmp_path):
+    """alpha .3, two seeds of the larger adversarial network and the stand-in Fashion-MNIST
+    folder (1,000 / 300 images): the chapter trains on them and adversarial training still
+    cuts the FGSM error."""
+    r = run_chapter(CHAPTER, tmp_path / "other.ipynb", {
+        "width": WIDTH, "alpha": 0.3, "seeds": 2, "dataset": "fashion-mnist"})
+    assert (r["alpha"], r["seeds"], r["n_train"], r["n_test"]) == (0.3, 2, 1000, 300)
+    assert r["data"][0].startswith("Fashion-MNIST (a smaller copy")
+    assert r["wide_adv_best"] <= r["wide_adv_mean"]
+    assert r["fgsm_adv"] < r["fgsm_clean"]

@@ -3,7 +3,7 @@ curves, and the B rows of its closing table.
 
 The loading of Fashion-MNIST from small IDX files, and its error when the files are missing,
 are tested in tests/test_data.py. Here the chapter's Fashion-MNIST part runs on small IDX files
-that $ADVLIB_FASHION_MNIST points at (the real part trains on 60,000 images; the book build
+that $ADVLIB_FASHION_MNIST points at (the ``small_fashion`` fixture) (the real part trains on 60,000 images; the book build
 runs it).
 """
 
@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from test_data import write_idx  # the IDX writer of the data tests
 
 from advlib.data import load_dataset
 from advlib.measure import adversarial
@@ -84,22 +82,9 @@ def test_fgsm_is_the_exact_maximiser_of_the_rbf_loss_over_the_unclipped_ball():
 
 # --- the chapter under papermill -----------------------------------------------------------
 
-def write_small_fashion(folder, n_train=1000, n_test=300):
-    """Stand-in Fashion-MNIST IDX files (real embedded digits, so the models learn something)."""
-    for split, stem, n in (("train", "train", n_train), ("test", "t10k", n_test)):
-        x, y = load_dataset("mnist-embedded", split)
-        pixels = np.rint(x[:n] * 255).astype(np.uint8).reshape(n, 28, 28)
-        write_idx(folder / f"{stem}-images-idx3-ubyte", pixels)
-        write_idx(folder / f"{stem}-labels-idx1-ubyte", y[:n].astype(np.uint8))
-
-
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ch12")
-    write_small_fashion(folder)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ADVLIB_FASHION_MNIST", str(folder))  # the kernel inherits it
-        return run_chapter(CHAPTER, folder / "small.ipynb", SMALL)
+def run(small_fashion):
+    return run_chapter(CHAPTER, small_fashion / "ch12.ipynb", SMALL)
 
 
 def test_pgd_error_at_least_fgsm_error_for_every_network_eps_and_pixel_rule(run):
