@@ -57,10 +57,14 @@ def load_or_train(
     """The model of ``config`` trained on data ``data_id``: from the cache, or trained and stored.
 
     make: builds the untrained model (deterministically: the same weights on every call).
+
     train: trains it in place and returns its JSON-able history.
+
     name: a readable prefix for the file name. folder: default :func:`models_dir`.
+
     accept: whether a stored history will do (e.g. it must hold test curves); a stored entry it
       refuses is trained again and replaced.
+
     Returns ``(model, history)``.
     """
     folder = Path(folder) if folder is not None else models_dir()

@@ -103,6 +103,7 @@ def gaussian_classifier(
       in [0, 1]: .01 is a standard deviation of .1); it keeps constant border pixels from
       getting zero variance, and is the only choice besides the covariance. Closed form, in
       float64, no gradient steps: it takes milliseconds.
+
     attack_loss: "log-odds" (default) or "cross-entropy": the J that attacks differentiate.
     """
     where = "gaussian_classifier"

@@ -85,13 +85,18 @@ def fit(
       alpha·J(x) + (1 − alpha)·J(x + eta), eta of max-norm ``eps`` made by ``perturbation``
       ("fgsm", "noise-sign" or "noise-uniform") at representation ``layer`` (0: the input;
       1, 2: the maxout net's hidden layers, see :meth:`advlib.models.MaxoutMLP.features`).
+
     fgsm_dropout: "same" (2 passes per step, the direction under the clean half's dropout mask)
       or "off" (3 passes, the direction from the net with dropout off).
+
     clip: range x + eta is clipped to; None (default) leaves it unclipped, as the paper did.
+
     l1: coefficient of Σ|W| over the first layer's weights, added to the loss (C12: .0025).
+
     valid: (x, y), or a fraction of the training data held out (stratified, seeded), on which
       clean and FGSM error (at ``valid_eps``, clipped like training) are logged every epoch;
       ``test`` (x, y) is logged the same way, for curves only.
+
     early_stopping: None, "clean" or "adversarial": keep the weights of the epoch with the lowest
       validation error of that kind; stop after ``patience`` epochs without improvement (None:
       run all ``epochs``). retrain: then train afresh on training + validation data for the
@@ -100,7 +105,7 @@ def fit(
     Seeded: the same call gives bit-identical weights on the same machine and thread count. The
     model's initial weights come from the caller; the global torch RNG is left as it was.
     Returns a JSON-able dict: ``epochs`` (one row per epoch: phase ("fit" or "retrain"), epoch,
-    loss, seconds of training (logging aside), and valid_/test_ ``error``/``adv_error`` where
+    loss, seconds of training (logging aside), and ``valid_``/``test_`` ``error``/``adv_error`` where
     logged), ``best_epoch``, ``passes_per_step``, ``seconds`` (all of it).
     """
     where = "fit"

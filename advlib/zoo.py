@@ -33,13 +33,17 @@ class Recipe:
 
     model: "softmax" | "maxout" | "maxout-sigmoid" | "rbf"; width, pieces, dropout
       (input, hidden), max_norm: the maxout net's shape (ignored by the others).
+
     training: "clean" | "adversarial" (input FGSM) | "noise-sign" | "noise-uniform" |
       "hidden" (FGSM on maxout hidden layer ``layer``, 1 or 2); eps, alpha, fgsm_dropout
       ("same": 2 passes, "off": 3), clip: as in :func:`advlib.train.fit`.
+
     l1: first-layer L1 coefficient. optimizer, lr (None: the optimiser's default), epochs,
       batch_size. early_stopping (None | "clean" | "adversarial") on ``valid_fraction`` of the
       training data, patience, retrain (on all training data for the chosen epochs).
+
     curves: also log test error (clean and FGSM at .25) every epoch, for plots.
+
     seed: initial weights, batch order, dropout and noise. dataset: a name in
       :data:`advlib.data.DATASETS`.
     """
