@@ -293,8 +293,8 @@ def load_claims(folder: Path | str | None = None) -> list[dict]:
 
 def data_note(text: str) -> None:
     """Say which data (and split) the chapter ran on: a highlighted line in the page, printed
-    in plain runs, and recorded under ``"data"`` (the list of every note so far) so that tests
-    and sweeps can read which data a run used."""
+    in plain runs, and recorded (the first note as ``"data"``, later ones as ``"data_2"``, ...)
+    so that tests and sweeps can read which data a run used."""
     _DATA_NOTES.append(text)
     if _in_ipython():
         from IPython.display import HTML, display
@@ -302,4 +302,5 @@ def data_note(text: str) -> None:
         display(HTML(f'<div class="advlib-dataset"><strong>Data:</strong> {escape(text)}</div>'))
     else:
         print(f"Data: {text}")
-    record("data", list(_DATA_NOTES))
+    k = len(_DATA_NOTES)
+    record("data" if k == 1 else f"data_{k}", text)

@@ -96,7 +96,7 @@ def test_other_eps_seed_and_dataset(small_fashion, tmp_path):
               "epochs": 60, "softmax_epochs": 10, "backend": "numpy"}
     r = run_chapter(CHAPTER, tmp_path / "other.ipynb", params)
     assert r["eps"] == 0.1 and r["large_eps"] == 0.1
-    assert r["data"][0].startswith("Fashion-MNIST (a smaller copy")
+    assert r["data"].startswith("Fashion-MNIST (a smaller copy")
     assert r["closed_form_gap"] < 1e-9
     assert r["logistic_fgsm_error"] > 2 * r["logistic_clean_error"]
     assert r["logistic_adv_large_fgsm_error"] < r["logistic_fgsm_error"]

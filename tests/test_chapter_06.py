@@ -96,6 +96,6 @@ def test_other_alpha_seeds_and_dataset(small_fashion, tmp_path):
     r = run_chapter(CHAPTER, tmp_path / "other.ipynb", {
         "width": WIDTH, "alpha": 0.3, "seeds": 2, "dataset": "fashion-mnist"})
     assert (r["alpha"], r["seeds"], r["n_train"], r["n_test"]) == (0.3, 2, 1000, 300)
-    assert r["data"][0].startswith("Fashion-MNIST (a smaller copy")
+    assert r["data"].startswith("Fashion-MNIST (a smaller copy")
     assert r["wide_adv_best"] <= r["wide_adv_mean"]
     assert r["fgsm_adv"] < r["fgsm_clean"]
