@@ -183,10 +183,11 @@ class PageReport:
 
 def check_page(browser, url: str, allowed: Callable[[str], bool], *, hover: bool = True,
                javascript: bool = True, settle_ms: int = SETTLE_MS,
-               screenshot: Path | None = None) -> PageReport:
+               screenshot: Path | None = None, claims: bool | None = None) -> PageReport:
     """Open ``url`` in a fresh context (a reader's first visit) with every request for which
-    ``allowed(url)`` is false blocked and recorded; wait for charts and MathJax; report."""
-    report = PageReport(url=url, chapter="/chapters/" in url)
+    ``allowed(url)`` is false blocked and recorded; wait for charts and MathJax; report.
+    ``claims``: whether the page must hold a claims table (default: every page in chapters/)."""
+    report = PageReport(url=url, chapter="/chapters/" in url if claims is None else claims)
     context = browser.new_context(viewport={"width": 1280, "height": 900},
                                   java_script_enabled=javascript)
 
@@ -296,10 +297,16 @@ def test_every_page_works_offline_with_charts_maths_and_claims(browser, server, 
     missing = [p for p in pages if not (site / f"{p}.html").is_file()]
     assert not missing, f"pages of _toc.yml missing from {site}: {missing} (rebuild the book)"
     shots = os.environ.get("ADVLIB_SCREENSHOTS")  # a folder: full-page screenshots go there
+    # every chapter whose source ends in a claims table (all but the sweep page) must show it
+    claims_pages = {p for p in pages if (ROOT / f"{p}.py").is_file() and any(
+        call in (ROOT / f"{p}.py").read_text(encoding="utf-8")
+        for call in ("claims_table(", "claims_html("))}
+    assert len(claims_pages) >= 10, claims_pages
     problems, hovered = {}, 0
     for name in pages:
         shot = Path(shots) / f"{name.replace('/', '_')}.png" if shots else None
-        report = check_page(browser, server + f"{name}.html", _local(server), screenshot=shot)
+        report = check_page(browser, server + f"{name}.html", _local(server), screenshot=shot,
+                            claims=name in claims_pages)
         hovered += sum(bool(c.tooltip) for c in report.charts)
         if report.problems():
             problems[name] = report.problems()
