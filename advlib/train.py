@@ -40,8 +40,8 @@ from advlib.data import validation_split
 __all__ = ["fit", "evaluate", "predict", "PERTURBATIONS", "TRAIN_VERSION"]
 
 TRAIN_VERSION = "1"
-"""Version of the training code, part of every cache key: bump it when a change to this module
-or to advlib.models changes what a given configuration trains to."""
+"""The training code's version, which every cache key includes. Bump it when a change to this
+module or to advlib.models changes what a given configuration trains to."""
 
 PERTURBATIONS = ("fgsm", "noise-sign", "noise-uniform")
 FGSM_DROPOUT = ("same", "off")
