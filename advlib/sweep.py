@@ -462,7 +462,7 @@ def sweep(
         tasks.append({"run": name, "chapter": str(chapter), "chapter_sha256": digest,
                       "parameters": plain, "values": {**defaults, **plain}, "env": env})
 
-    finished: Iterator[tuple[dict, dict]] = iter(())
+    finished: Iterator[tuple[dict, dict]] = (done for done in ())  # closable: all resumed
     if tasks and scheduler is None:
         workers = workers or min(cores(), len(tasks))
         finished = _local(tasks, workers, threads or max(1, cores() // workers))

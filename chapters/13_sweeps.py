@@ -43,7 +43,7 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from advlib import record
+from advlib import charts, record  # noqa: F401 (charts: the offline renderer and theme)
 from advlib.paths import book_root
 from advlib.results import data_note
 from advlib.sweep import chart, sweep

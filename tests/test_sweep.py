@@ -164,6 +164,9 @@ def test_a_resumed_sweep_skips_the_runs_that_finished(tmp_path):
     after = {p.name: p.stat().st_mtime_ns for p in runs.iterdir()}
     assert {name: after[name] for name in before} == before  # not executed again
     assert len(after) == len(before) + 2
+    again = sweep(LINEAR, {"eps": [0.1, 0.2], **SMALL}, out=tmp_path)  # nothing left to run
+    assert again["eps"].tolist() == [0.1, 0.2] and (again["status"] == "ok").all()
+    assert {p.name: p.stat().st_mtime_ns for p in runs.iterdir()} == after
     sweep(LINEAR, {"eps": [0.1], **SMALL}, out=tmp_path, resume=False)
     redone = runs / "eps=0.1,max_exponent=3,draws=2.ipynb"
     assert redone.stat().st_mtime_ns > before[redone.name]
