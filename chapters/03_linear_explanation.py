@@ -41,7 +41,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from advlib import charts, record  # noqa: F401 (charts: the offline renderer and theme)
+from advlib import charts, record  # noqa: F401 (offline charts)
 from advlib.linear import activation_change, backend_name, quantize_8bit, sign_perturbation
 from advlib.linear import backend as array_backend
 from advlib.paper import PAPER

@@ -31,7 +31,7 @@ import altair as alt
 import pandas as pd
 from IPython.display import HTML, display
 
-from advlib import charts, record  # noqa: F401 (charts: the offline renderer and theme)
+from advlib import charts, record  # noqa: F401 (offline charts)
 from advlib.paper import PAPER, SECTIONS
 from advlib.results import claims_html, load_claims
 

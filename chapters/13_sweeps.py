@@ -43,7 +43,7 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from advlib import charts, record  # noqa: F401 (charts: the offline renderer and theme)
+from advlib import charts, record  # noqa: F401 (offline charts)
 from advlib.paths import book_root
 from advlib.results import data_note
 from advlib.sweep import chart, sweep
@@ -65,7 +65,7 @@ table[[c for c in shown if c in table.columns]]
 # chapter's claims held in that run). The table on disk has every recorded number as a column,
 # and the claims table of each run as `<claim>_verdict` and `<claim>_ours` columns.
 
-# %%
+# %% tags=["hide-input"]
 record("runs", len(table))
 record("runs_ok", len(ok))
 record("run_seconds", float(table["seconds"].sum()))

@@ -99,6 +99,9 @@ _MATH_JS = r"""async () => {
   };
 }"""
 
+_TRACEBACKS_JS = """() => [...document.querySelectorAll('div.output.traceback, div.output.error')]
+    .map((el) => el.textContent.trim().split('\\n').pop().slice(0, 200))"""
+
 _CLAIMS_JS = """() => [...document.querySelectorAll('table.advlib-claims')].map((t) => {
   const rows = [...t.querySelectorAll('tbody tr')];
   return {rows: rows.length, verdicts: rows.map((r) => {
@@ -157,6 +160,7 @@ class PageReport:
     math: dict = field(default_factory=dict)
     claims: list[dict] = field(default_factory=list)
     chapter: bool = False
+    tracebacks: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         out = [f"requested outside the site: {u}" for u in self.external]
@@ -169,6 +173,7 @@ class PageReport:
         out += [f"maths not typeset: {t!r}" for t in m.get("untypeset", [])]
         out += [f"MathJax error: {t!r}" for t in m.get("errors", [])]
         out += [f"raw TeX in the text: {t!r}" for t in m.get("raw", [])]
+        out += [f"a cell's error output on the page: {t!r}" for t in self.tracebacks]
         if self.chapter:
             if not self.claims:
                 out.append("chapter page without a claims table (table.advlib-claims)")
@@ -213,6 +218,7 @@ def check_page(browser, url: str, allowed: Callable[[str], bool], *, hover: bool
             report.math = page.evaluate(_MATH_JS)
         report.charts = [Chart(**c) for c in page.evaluate(_CHARTS_JS)]
         report.claims = page.evaluate(_CLAIMS_JS)
+        report.tracebacks = page.evaluate(_TRACEBACKS_JS)
         if screenshot is not None:
             page.screenshot(path=str(screenshot), full_page=True)
         if hover and javascript:
@@ -382,6 +388,19 @@ def test_maths_left_raw_is_reported(browser, tmp_path):
     report = check_page(browser, page.as_uri(), _local(tmp_path.as_uri()), hover=False)
     assert report.math["untypeset"] and report.math["raw"]
     assert any(p.startswith("raw TeX in the text") for p in report.problems())
+
+
+def test_a_cell_that_raised_is_reported(browser, tmp_path):
+    """A page rendered from a notebook whose cell raised (MyST-NB's traceback output)."""
+    page = tmp_path / "raised.html"
+    page.write_text('<html><body><main><div class="cell_output docutils container"><div '
+                    'class="output traceback highlight-ipythontb notranslate"><pre>Traceback\n'
+                    "AttributeError: 'tuple_iterator' object has no attribute 'close'</pre>"
+                    "</div></div></main></body></html>", encoding="utf-8")
+    report = check_page(browser, page.as_uri(), _local(tmp_path.as_uri()), hover=False)
+    assert report.problems() == [
+        "a cell's error output on the page: \"AttributeError: 'tuple_iterator' object has no "
+        "attribute 'close'\""]
 
 
 # --------------------------------------------------------------------------------------------
