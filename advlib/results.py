@@ -236,7 +236,9 @@ def claims_html(rows: list[dict], *, link: bool = False) -> str:
                 text = f'<span class="advlib-verdict advlib-{row[key].replace(" ", "-")}">{text}</span>'
             if key == "claim" and link and row.get("chapter"):
                 text = f'<a href="{escape(row["chapter"])}.html#claims">{text}</a>'
-            cells.append(f"<td>{text}</td>")
+            # a paper or ours value in words (not a number) may wrap like the text columns
+            wordy = key in ("paper", "ours") and len(str(row.get(key, ""))) > 14
+            cells.append(f'<td class="advlib-wordy">{text}</td>' if wordy else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         '<table class="advlib-claims table"><thead><tr>' + head + "</tr></thead><tbody>"

@@ -89,3 +89,14 @@ def test_a_corrupt_claims_file_is_a_clear_error(tmp_path):
 def test_results_off_stores_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVLIB_RESULTS", "off")
     assert results.results_dir() is None
+
+
+def test_claims_html_lets_a_paper_value_in_words_wrap_and_keeps_numbers_on_one_line():
+    from advlib.results import claims_html
+
+    rows = [{"claim": "B1", "quantity": "PGD error", "paper": "PGD ≥ FGSM (Madry et al. 2018)",
+             "ours": "97.9%", "verdict": "holds", "rule": "PGD error ≥ FGSM error", "why": ""}]
+    html = claims_html(rows)
+    assert '<td class="advlib-wordy">PGD ≥ FGSM (Madry et al. 2018)</td>' in html
+    assert "<td>97.9%</td>" in html
+    assert '<span class="advlib-verdict advlib-holds">holds</span>' in html
