@@ -15,13 +15,20 @@
   tables the chapters stored when they ran. When a rebuild re-reads any chapter, the summary is
   re-read too and its jupyter-cache record dropped, so it runs again after the chapters and
   never shows a stale table.
+- jupyter-cache keys a chapter's outputs by its code, not by advlib's. The cache folder holds
+  a digest of advlib's source (``advlib.sha256``); when advlib changes, the cached outputs are
+  dropped and every chapter is read and executed again (trained models stay in the model
+  cache, which has keys of its own).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import shutil
 from pathlib import Path
+
+from advlib.paths import write_atomic
 
 BUNDLE = "advlib-vega.js"
 MATHJAX = "mathjax/tex-svg-full.js"
@@ -114,10 +121,43 @@ def _summary_follows_chapters(app, env, added, changed, removed) -> list[str]:
     return [summary]
 
 
+def advlib_digest(folder: Path | None = None) -> str:
+    """sha256 of the Python source in ``folder`` (default: advlib's), file by file in name
+    order."""
+    h = hashlib.sha256()
+    for path in sorted((folder or Path(__file__).parent).glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+STAMP = "advlib.sha256"
+
+
+def _chapters_follow_advlib(app, env, added, changed, removed) -> list[str]:
+    """``env-get-outdated``: when advlib's source differs from the one the cached outputs were
+    made with, drop them and re-read every chapter."""
+    config = getattr(env, "mystnb_config", None)
+    folder = getattr(config, "execution_cache_path", "")
+    if not folder:
+        return []
+    folder = Path(folder)
+    stamp, digest = folder / STAMP, advlib_digest()
+    if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == digest:
+        return []
+    if (folder / "global.db").is_file():
+        from jupyter_cache import get_cache
+
+        get_cache(folder).clear_cache()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(stamp, digest + "\n")
+    return sorted(d for d in env.found_docs if d.startswith("chapters/"))
+
+
 def setup(app):
     app.add_config_value("advlib_summary", "chapters/11_summary", "env")
     app.connect("config-inited", _drop_thebe)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("env-get-outdated", _summary_follows_chapters)
+    app.connect("env-get-outdated", _chapters_follow_advlib)
     app.add_js_file(BUNDLE)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

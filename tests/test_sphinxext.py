@@ -49,3 +49,42 @@ def test_nothing_changed_or_only_a_page_outside_the_chapters_keeps_the_summary(t
     assert _summary_follows_chapters(app, env, set(), {"intro"}, set()) == []
     assert _summary_follows_chapters(app, env, set(), {SUMMARY}, set()) == []
     assert _cached(cache) == {"11_summary.ipynb", "03_linear.ipynb"}
+
+
+def test_a_change_to_advlib_drops_every_cached_output_and_re_reads_every_chapter(
+        tmp_path, monkeypatch):
+    from advlib import sphinxext
+
+    app, env, cache = _book(tmp_path)
+    folder = tmp_path / "jupyter_cache"
+    monkeypatch.setattr(sphinxext, "advlib_digest", lambda: "a" * 64)
+    # outputs cached before any digest was stored: their advlib is unknown, so they go
+    assert sphinxext._chapters_follow_advlib(app, env, set(), set(), set()) == [
+        "chapters/03_linear", SUMMARY]
+    assert _cached(get_cache(folder)) == set()
+    assert (folder / "advlib.sha256").read_text().strip() == "a" * 64
+    # cached again with the same advlib: nothing to do
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(3)", execution_count=1)])
+    nbformat.write(nb, tmp_path / "chapters" / "03_linear.ipynb")
+    get_cache(folder).cache_notebook_file(str(tmp_path / "chapters" / "03_linear.ipynb"),
+                                          check_validity=False)
+    assert sphinxext._chapters_follow_advlib(app, env, set(), set(), set()) == []
+    assert _cached(get_cache(folder)) == {"03_linear.ipynb"}
+    # advlib edited: every chapter again
+    monkeypatch.setattr(sphinxext, "advlib_digest", lambda: "b" * 64)
+    assert len(sphinxext._chapters_follow_advlib(app, env, set(), set(), set())) == 2
+    assert _cached(get_cache(folder)) == set()
+
+
+def test_the_advlib_digest_follows_the_source(tmp_path):
+    from advlib.sphinxext import advlib_digest
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    (tmp_path / "notes.txt").write_text("not source")
+    first = advlib_digest(tmp_path)
+    (tmp_path / "notes.txt").write_text("still not source")
+    assert advlib_digest(tmp_path) == first
+    (tmp_path / "b.py").write_text("y = 3\n")
+    assert advlib_digest(tmp_path) != first
+    assert len(advlib_digest()) == 64  # advlib's own
