@@ -100,6 +100,12 @@ def _on_builder_inited(app) -> None:
     app.config.html_static_path.append(str(folder))
 
 
+def _execution_cache(env) -> Path | None:
+    """MyST-NB's jupyter-cache folder (set once the builder starts), or None."""
+    folder = getattr(getattr(env, "mystnb_config", None), "execution_cache_path", "")
+    return Path(folder) if folder else None
+
+
 def _summary_follows_chapters(app, env, added, changed, removed) -> list[str]:
     """``env-get-outdated``: re-read (and re-execute) the summary when a chapter is re-read."""
     summary = app.config.advlib_summary
@@ -108,9 +114,8 @@ def _summary_follows_chapters(app, env, added, changed, removed) -> list[str]:
     chapters = {d for d in added | changed | removed if d.startswith("chapters/")} - {summary}
     if not chapters:
         return []
-    config = getattr(env, "mystnb_config", None)
-    folder = getattr(config, "execution_cache_path", "")
-    if folder and Path(folder).is_dir():
+    folder = _execution_cache(env)
+    if folder is not None and folder.is_dir():
         from jupyter_cache import get_cache
 
         source = Path(env.doc2path(summary)).resolve()
@@ -136,11 +141,9 @@ STAMP = "advlib.sha256"
 def _chapters_follow_advlib(app, env, added, changed, removed) -> list[str]:
     """``env-get-outdated``: when advlib's source differs from the one the cached outputs were
     made with, drop them and re-read every chapter."""
-    config = getattr(env, "mystnb_config", None)
-    folder = getattr(config, "execution_cache_path", "")
-    if not folder:
+    folder = _execution_cache(env)
+    if folder is None:
         return []
-    folder = Path(folder)
     stamp, digest = folder / STAMP, advlib_digest()
     if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == digest:
         return []

@@ -105,8 +105,8 @@ def fit(
     Seeded: the same call gives bit-identical weights on the same machine and thread count. The
     model's initial weights come from the caller; the global torch RNG is left as it was.
     Returns a JSON-able dict: ``epochs`` (one row per epoch: phase ("fit" or "retrain"), epoch,
-    loss, seconds of training (logging aside), and ``valid_``/``test_`` ``error``/``adv_error`` where
-    logged), ``best_epoch``, ``passes_per_step``, ``seconds`` (all of it).
+    loss, seconds of training (logging aside), and ``valid_``/``test_`` ``error``/``adv_error``
+    where logged), ``best_epoch``, ``passes_per_step``, ``seconds`` (all of it).
     """
     where = "fit"
     x, y = _as_tensors(model, x, y, where)
