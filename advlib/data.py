@@ -213,11 +213,14 @@ def _full_mnist_dirs() -> list[Path]:
     return dirs
 
 
+def _first_idx_folder(dirs: list[Path]) -> Path | None:
+    """The first of ``dirs`` holding the images and labels of both splits (gzipped or not)."""
+    return next((folder for folder in dirs if all(
+        _find_idx(folder, stem) for stems in _IDX_FILES.values() for stem in stems[:2])), None)
+
+
 def _full_mnist_dir_on_disk() -> Path | None:
-    for folder in _full_mnist_dirs():
-        if all(_find_idx(folder, s) for stems in _IDX_FILES.values() for s in stems[:2]):
-            return folder
-    return None
+    return _first_idx_folder(_full_mnist_dirs())
 
 
 def load_mnist(split: str = "train", source: str = "auto") -> tuple[np.ndarray, np.ndarray]:
@@ -339,10 +342,7 @@ def load_fashion_mnist(
 
 def fashion_mnist_available(directory: str | Path | None = None) -> bool:
     """True when both Fashion-MNIST splits are on disk where :func:`load_fashion_mnist` looks."""
-    return any(
-        all(_find_idx(folder, s) for stems in _IDX_FILES.values() for s in stems[:2])
-        for folder in fashion_mnist_dirs(directory)
-    )
+    return _first_idx_folder(fashion_mnist_dirs(directory)) is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,18 +372,25 @@ def describe_dataset(name: str) -> str:
         )
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    n_train, n_test = (len(load_dataset(name, split)[1]) for split in SPLITS)
+    folder = _idx_folder(name)
+    if folder is None:
+        load_dataset(name, "train")  # downloads MNIST, or says where Fashion-MNIST was sought
+        folder = _idx_folder(name)
+    # the sizes from the label files alone (a few kB), not from loading the images again
+    n_train, n_test = (len(read_idx(_find_idx(folder, _IDX_FILES[split][1]))) for split in SPLITS)
     full = (n_train, n_test) == (_IDX_FILES["train"][2], _IDX_FILES["test"][2])
     if name == "mnist":
-        folder = _full_mnist_dir_on_disk()
         what = "MNIST, the standard split" if full else "MNIST IDX files"
         paper = "as in the paper" if full else "the paper used 60,000 / 10,000"
         return f"{what} from {folder}: {n_train:,} training and {n_test:,} test digits, {paper}"
-    folder = next(f for f in fashion_mnist_dirs() if all(
-        _find_idx(f, stem) for stems in _IDX_FILES.values() for stem in stems[:2]))
     size = "at full size" if full else "(a smaller copy than the standard 60,000 / 10,000)"
     return (f"Fashion-MNIST {size} from {folder}: {n_train:,} training and {n_test:,} test "
             "images (not in the paper)")
+
+
+def _idx_folder(name: str) -> Path | None:
+    """Where the IDX data set ``name`` ("mnist" or "fashion-mnist") is on disk, or None."""
+    return _first_idx_folder(_full_mnist_dirs() if name == "mnist" else fashion_mnist_dirs())
 
 
 def binary_subset(

@@ -219,6 +219,25 @@ def test_missing_fashion_mnist_says_where_it_looked(tmp_path, monkeypatch):
     assert "apt-get install dataset-fashion-mnist" in message
 
 
+def test_describe_dataset_states_the_sizes_and_folder_it_finds(tmp_path, monkeypatch):
+    write_mnist_like(tmp_path, n_train=30, n_test=20, gz=True)
+    monkeypatch.setenv("ADVLIB_FASHION_MNIST", str(tmp_path))
+    assert data.describe_dataset("fashion-mnist") == (
+        f"Fashion-MNIST (a smaller copy than the standard 60,000 / 10,000) from {tmp_path}: "
+        "30 training and 20 test images (not in the paper)")
+    monkeypatch.setenv("ADVLIB_DATA", str(tmp_path))
+    assert data.describe_dataset("mnist") == (
+        f"MNIST IDX files from {tmp_path}: 30 training and 20 test digits, "
+        "the paper used 60,000 / 10,000")
+
+
+def test_describe_dataset_without_fashion_mnist_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "FASHION_MNIST_DEBIAN_DIR", tmp_path / "debian")
+    monkeypatch.delenv("ADVLIB_FASHION_MNIST", raising=False)
+    with pytest.raises(DataError, match="apt-get install dataset-fashion-mnist"):
+        data.describe_dataset("fashion-mnist")
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 def test_validation_split_is_stratified_disjoint_and_seeded():
