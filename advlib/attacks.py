@@ -33,7 +33,9 @@ from advlib.checks import (
 )
 
 __all__ = [
+    "DEFAULT_CLIP",
     "fgsm",
+    "fgsm_with_scores",
     "bim",
     "pgd",
     "random_sign",
@@ -41,10 +43,17 @@ __all__ = [
     "input_gradient",
     "model_loss",
     "frozen",
+    "chunk_rows",
 ]
 
 Clip = tuple[float, float] | None
 Eps = float | torch.Tensor
+
+DEFAULT_CLIP: Clip = None
+"""The clip range every attack, measurement and training objective of advlib uses unless told
+otherwise: None, x + eta unclipped. The paper's pylearn2 code never clipped to [0, 1] (claim
+C3), so its numbers are unclipped ones; the book shows ``clip=(0.0, 1.0)``, what an image could
+really hold, beside them."""
 
 CHUNK_BYTES: int | None = 3 << 20
 """Input bytes per chunk on the CPU: a chunk, its gradient and its output stay in a 32 MiB L3.
@@ -101,9 +110,10 @@ def _rows(value, rows: slice):
     return value[rows] if isinstance(value, torch.Tensor) else value
 
 
-def _chunk_rows(x: torch.Tensor) -> int:
-    """Rows per chunk: about CHUNK_BYTES of x on the CPU, else the whole batch (on an
-    accelerator one launch per op beats cache blocking)."""
+def chunk_rows(x: torch.Tensor) -> int:
+    """Rows per chunk, for every batched pass of advlib (attacks and measurements): about
+    CHUNK_BYTES of x on the CPU, else the whole batch (on an accelerator one launch per op beats
+    cache blocking)."""
     n = x.shape[0]
     if CHUNK_BYTES is None or x.device.type != "cpu":
         return n
@@ -133,22 +143,30 @@ def input_gradient(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
     One forward and one backward pass, with respect to the input only. Callers hold the model
     ``frozen`` so that no parameter gradient is formed.
     """
+    return _gradient_and_scores(model, x, y)[0]
+
+
+def _gradient_and_scores(model, x, y):
+    """(∇ₓ J, scores) from one forward and one backward pass: the scores of the clean x are a
+    by-product, so a measurement of clean and FGSM error together costs no extra forward."""
     with torch.enable_grad():  # also inside a caller's no_grad block
         x = x.detach().requires_grad_(True)
-        loss = model_loss(model, model(x), y)
+        scores = model(x)
+        loss = model_loss(model, scores, y)
         (grad,) = torch.autograd.grad(loss, x)
-    return grad
+    return grad, scores.detach()
 
 
-def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=None):
+def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=None, scores=None):
     """clamp(x + alpha·sign(∇ₓJ(θ, x, y)), lower, upper), chunk by chunk, into ``out``.
 
     alpha: float or (n, 1) tensor; lower, upper: floats, (n, d) tensors, or None (no clamp).
     ``out`` may be ``x`` itself (BIM updates in place); None writes into the gradient's own
     buffer when the batch is one chunk, else into one new tensor. ``check=(where, clip)`` checks
-    each chunk's values just before its forward pass.
+    each chunk's values just before its forward pass. ``scores``, a list, receives the model's
+    scores of each chunk of x.
     """
-    n, size, start = x.shape[0], _chunk_rows(x), 0
+    n, size, start = x.shape[0], chunk_rows(x), 0
     if out is None and size < n:
         out = torch.empty_like(x, memory_format=torch.contiguous_format)
     while start < n:
@@ -160,7 +178,10 @@ def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=N
             except ValueError:
                 check_x_values(x, where=check[0], clip=check[1])  # the message names all of x
                 raise
-        grad = input_gradient(model, xc, y[rows]).sign_()
+        grad, chunk_scores = _gradient_and_scores(model, xc, y[rows])
+        grad.sign_()
+        if scores is not None:
+            scores.append(chunk_scores)
         o = grad if out is None else out[rows]
         a = _rows(alpha, rows)
         # One fused pass into the output; sign and clamp in place: no temporaries.
@@ -181,24 +202,41 @@ def fgsm(
     y: torch.Tensor,
     eps: Eps,
     *,
-    clip: Clip = (0.0, 1.0),
+    clip: Clip = DEFAULT_CLIP,
 ) -> torch.Tensor:
     """The fast gradient sign method: ``clip(x + eps·sign(∇ₓ J(θ, x, y)))``.
 
     model: logits (n, k) from x (n, d); evaluated in eval mode (dropout off), mode restored.
     x: float (n, d) in ``clip``; y: int64 (n,) in 0..k-1; eps: float >= 0 or a (n,) tensor.
-    clip: (lo, hi) range of valid inputs, or None for the paper's unclipped examples.
+    clip: (lo, hi) range of valid inputs, or None (:data:`DEFAULT_CLIP`: the paper's
+    unclipped examples).
     Returns the adversarial examples, (n, d), detached. ``eps = 0`` returns a copy of ``x``.
     x's values are checked chunk by chunk as the attack reads them: a NaN or an out-of-range
     pixel raises the same ValueError, and nothing is returned.
     """
+    return fgsm_with_scores(model, x, y, eps, clip=clip)[0]
+
+
+def fgsm_with_scores(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: Eps,
+    *,
+    clip: Clip = DEFAULT_CLIP,
+    scores: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """:func:`fgsm`, and with ``scores=True`` also the model's scores (n, k) of the clean x,
+    which the attack's forward pass computes anyway: ``(x_adv, scores or None)``."""
     eps, clip = _check_attack_args(model, x, y, eps, clip, "fgsm", values=False)
     x = x.detach()
     lo, hi = clip if clip is not None else (None, None)
+    chunks = [] if scores else None
     with frozen(model):
-        return _signed_gradient_step(
-            model, x, y, _per_example(eps, x), lo, hi, check=("fgsm", clip)
+        x_adv = _signed_gradient_step(
+            model, x, y, _per_example(eps, x), lo, hi, check=("fgsm", clip), scores=chunks
         )
+    return x_adv, torch.cat(chunks) if scores else None
 
 
 def bim(
@@ -209,7 +247,7 @@ def bim(
     step: Eps,
     steps: int,
     *,
-    clip: Clip = (0.0, 1.0),
+    clip: Clip = DEFAULT_CLIP,
     random_start: bool = False,
     generator: torch.Generator | None = None,
     seed: int | None = None,
@@ -254,7 +292,7 @@ def pgd(
     step: Eps,
     steps: int,
     *,
-    clip: Clip = (0.0, 1.0),
+    clip: Clip = DEFAULT_CLIP,
     generator: torch.Generator | None = None,
     seed: int | None = None,
 ) -> torch.Tensor:
@@ -284,7 +322,7 @@ def random_sign(
     *,
     seed: int | None = None,
     generator: torch.Generator | None = None,
-    clip: Clip = (0.0, 1.0),
+    clip: Clip = DEFAULT_CLIP,
 ) -> torch.Tensor:
     """``clip(x + eps·s)`` with s uniform on {-1, +1} per element: noise of FGSM's max-norm.
 
@@ -304,7 +342,7 @@ def random_uniform(
     *,
     seed: int | None = None,
     generator: torch.Generator | None = None,
-    clip: Clip = (0.0, 1.0),
+    clip: Clip = DEFAULT_CLIP,
 ) -> torch.Tensor:
     """``clip(x + u)`` with u ~ U(-eps, eps) per element: the paper's other noise baseline (C21).
 

@@ -3,12 +3,15 @@
 A model is stored as ``<cache>/models/<name>-<key>.pt`` (see :func:`advlib.paths.cache_dir`),
 where ``key`` hashes its configuration, the identity of its training data
 (:func:`advlib.data.dataset_id`) and the training code's version
-(:data:`advlib.train.TRAIN_VERSION`). The file holds the state dict and the training history
-(JSON), read back with ``torch.load(weights_only=True)``.
+(:data:`advlib.train.TRAIN_VERSION`). The file holds the state dict (CPU tensors, whatever
+device trained it) and the training history (JSON), read back with
+``torch.load(weights_only=True)``. While a model trains, ``<name>-<key>.ckpt`` holds its last
+finished epoch, so an interrupted run resumes there.
 
 Two processes that ask for the same key (two sweep workers) train it once: training happens
 under a per-key file lock, and the file is written under a temporary name and renamed, so no
-reader ever sees half a file. A corrupt or unreadable entry is retrained with a warning.
+reader ever sees half a file. A corrupt or unreadable entry, or one whose weights are not all
+finite, is retrained with a warning.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -26,11 +30,11 @@ from filelock import FileLock
 from advlib.paths import cache_dir, write_atomic
 from advlib.train import TRAIN_VERSION
 
-__all__ = ["CacheWarning", "models_dir", "model_key", "load_or_train"]
+__all__ = ["CacheWarning", "models_dir", "model_key", "model_path", "load_or_train", "store"]
 
 
 class CacheWarning(UserWarning):
-    """A cached model could not be read and is being trained again."""
+    """A cached model could not be read (or was not finite) and is being trained again."""
 
 
 def models_dir() -> Path:
@@ -44,11 +48,18 @@ def model_key(config: dict, data_id: str, version: str = TRAIN_VERSION) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def model_path(config: dict, data_id: str, *, name: str = "model",
+               folder: str | Path | None = None) -> Path:
+    """Where the model of ``config`` trained on ``data_id`` is (or will be) stored."""
+    folder = Path(folder) if folder is not None else models_dir()
+    return folder / f"{name}-{model_key(config, data_id)}.pt"
+
+
 def load_or_train(
     config: dict,
     data_id: str,
     make: Callable[[], torch.nn.Module],
-    train: Callable[[torch.nn.Module], dict],
+    train: Callable[[torch.nn.Module, Path], dict],
     *,
     name: str = "model",
     folder: str | Path | None = None,
@@ -58,19 +69,19 @@ def load_or_train(
 
     make: builds the untrained model (deterministically: the same weights on every call).
 
-    train: trains it in place and returns its JSON-able history.
+    train: ``train(model, checkpoint)`` trains it in place and returns its JSON-able history;
+      ``checkpoint`` is the path where it may keep the state of an unfinished run.
 
     name: a readable prefix for the file name. folder: default :func:`models_dir`.
 
     accept: whether a stored history will do (e.g. it must hold test curves); a stored entry it
       refuses is trained again and replaced.
 
-    Returns ``(model, history)``.
+    Returns ``(model, history)``, the model on the CPU.
     """
-    folder = Path(folder) if folder is not None else models_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    key = model_key(config, data_id)
-    path = folder / f"{name}-{key}.pt"
+    path = model_path(config, data_id, name=name, folder=folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = path.stem.rsplit("-", 1)[-1]
     model = make()
     if path.exists():  # the common case needs no lock
         history = _load(path, model, key, warn=False)
@@ -83,31 +94,53 @@ def load_or_train(
             if history is not None and (accept is None or accept(history)):
                 return model, history
             model = make()  # a failed or refused load has filled some of the weights
-        history = train(model)
-        entry = {
-            "key": key,
-            "config": json.dumps(config, sort_keys=True),
-            "state_dict": model.state_dict(),
-            "history": json.dumps(history),
-        }
-        buffer = io.BytesIO()
-        torch.save(entry, buffer)
-        write_atomic(path, buffer.getvalue())
+        history = train(model, path.with_suffix(".ckpt"))
+        store(path, key, config, model.state_dict(), history)
     return model, history
 
 
+def store(path: Path, key: str, config: dict, state_dict: dict, history: dict) -> None:
+    """Write one cache entry atomically: CPU copies of the weights, the config, the history."""
+    if not _finite(state_dict):
+        raise ValueError(
+            f"cache: refusing to store {path.name}: its weights hold NaN or inf values "
+            "(the training diverged); nothing was written"
+        )
+    entry = {
+        "key": key,
+        "config": json.dumps(config, sort_keys=True),
+        "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
+        "history": json.dumps(history),
+    }
+    buffer = io.BytesIO()
+    torch.save(entry, buffer)
+    write_atomic(path, buffer.getvalue())
+
+
+def _finite(state_dict: dict) -> bool:
+    return all(
+        bool(torch.isfinite(v).all()) for v in state_dict.values() if v.is_floating_point()
+    )
+
+
 def _load(path: Path, model: torch.nn.Module, key: str, *, warn: bool) -> dict | None:
-    """Fill ``model`` from ``path`` and return the history; None (and a warning) when unreadable."""
+    """Fill ``model`` from ``path`` and return the history; None (and a warning) when the entry
+    is unreadable, another key's, or holds weights that are not finite."""
     try:
         entry = torch.load(path, map_location="cpu", weights_only=True)
         if entry["key"] != key:
             raise ValueError(f"it holds key {entry['key']}, not {key}")
+        if not _finite(entry["state_dict"]):
+            raise ValueError("its weights hold NaN or inf values")
         model.load_state_dict(entry["state_dict"])
-        return json.loads(entry["history"])
+        history = json.loads(entry["history"])
+        if not isinstance(history, dict) or not math.isfinite(float(history.get("seconds", 0))):
+            raise ValueError("its history is not a training history")
+        return history
     except Exception as exc:  # noqa: BLE001  (truncated zip, bad pickle, wrong tensors alike)
         if warn:
             warnings.warn(
-                f"cached model {path} is unreadable ({type(exc).__name__}: {exc}); "
+                f"cached model {path} is unusable ({type(exc).__name__}: {exc}); "
                 "training it again",
                 CacheWarning,
                 stacklevel=3,

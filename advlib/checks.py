@@ -332,3 +332,115 @@ def check_weights(
     if not (_all_finite(w) and b_ok):
         raise ValueError(f"{where}: {wname} and b must be finite, but they hold NaN or inf values")
     return k
+
+
+def check_int(value: Any, *, where: str, name: str, low: int = 0) -> int:
+    """Check an integer argument (not a bool, not a float): ``low`` or more. Returns an int."""
+    import numpy as np
+
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an integer >= {low}, got {_describe(value)}")
+    if value < low:
+        raise ValueError(f"{where}: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_seed(seed: Any, *, where: str, name: str = "seed") -> int:
+    """Check a seed: an integer in [0, 2**63) (what numpy and torch both accept)."""
+    seed = check_int(seed, where=where, name=name, low=0)
+    if seed >= 2**63:
+        raise ValueError(f"{where}: {name} must be below 2**63, got {seed!r}")
+    return seed
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: Any, *, where: str):
+    """``"auto"`` (CUDA when torch sees a GPU, else the CPU), ``"cpu"`` or ``"cuda"`` (or a
+    ``torch.device``) as a ``torch.device``; asking for CUDA without a GPU is an error."""
+    import torch
+
+    if isinstance(device, torch.device):
+        device = device.type if device.index is None else str(device)
+    if not isinstance(device, str) or device.split(":")[0] not in DEVICES:
+        raise ValueError(f"{where}: device must be one of {', '.join(DEVICES)}; got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"{where}: device {device!r} asked for, but torch sees no GPU")
+    return torch.device(device)
+
+
+def model_device(model: Any):
+    """The device of the model's first parameter or buffer (the CPU for a model with none)."""
+    import torch
+
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+def model_dtype(model: Any):
+    """The floating dtype of the model's first floating parameter or buffer (float32 if none)."""
+    import torch
+
+    for p in (*model.parameters(), *model.buffers()):
+        if p.is_floating_point():
+            return p.dtype
+    return torch.float32
+
+
+def as_model_inputs(
+    model: Any,
+    x: Any,
+    y: Any = None,
+    *,
+    where: str,
+    pixels: bool = False,
+    classes: int | None = None,
+    device: Any = None,
+):
+    """``x`` (and ``y``) as tensors the model can take, on ``device`` (default: the model's):
+    NumPy arrays are converted; ``x`` must be (n, in_features), finite, of the model's dtype
+    (pixels in [0, 1] with ``pixels``); ``y`` int64 labels in 0..num_classes-1, one per row,
+    with at least ``classes`` distinct classes when given. Returns ``x`` or ``(x, y)``."""
+    import numpy as np
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{where}: model must be a torch.nn.Module, got {_describe(model)}")
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x)) if x.dtype.kind == "f" else x
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{where}: x must be a torch tensor or a NumPy array, got {_describe(x)}")
+    check_x(x, where=where, ndim=2, features=getattr(model, "in_features", None),
+            clip=(0.0, 1.0) if pixels else None, values=True)
+    dtype = model_dtype(model)
+    if x.dtype != dtype:
+        raise TypeError(
+            f"{where}: x has dtype {x.dtype} but the model's weights are {dtype}; "
+            f"convert it first (x.to({dtype}))"
+        )
+    device = model_device(model) if device is None else device
+    x = x.to(device)
+    if y is None:
+        return x
+    if isinstance(y, np.ndarray):
+        y = torch.from_numpy(np.ascontiguousarray(y))
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"{where}: y must be a torch tensor or a NumPy array of labels, "
+                        f"got {_describe(y)}")
+    if y.dtype != torch.int64:
+        raise TypeError(
+            f"{where}: y must hold int64 class labels, got dtype {y.dtype}; convert with "
+            "y.long() (or y.astype('int64') for NumPy)"
+        )
+    k = getattr(model, "num_classes", None)
+    check_labels(y, where=where, n=x.shape[0], num_classes=int(k) if k is not None else None)
+    if classes is not None and int(torch.unique(y).numel()) < classes:
+        raise ValueError(
+            f"{where}: y holds {int(torch.unique(y).numel())} distinct class(es); training needs "
+            f"at least {classes}"
+        )
+    return x, y.to(device)

@@ -1,13 +1,17 @@
-"""Measurements on trained models that several chapters make: attacks over a grid of eps,
-transfer between models, the examples shown in digit grids; agreement between models' mistakes,
-the scores along the FGSM line and where it fools a model, and noise ("rubbish") inputs.
+"""Measurements on trained models: error and confidence, clean and under attack (the
+numbers every chapter reports), attacks over a grid of eps, transfer between models, the
+examples shown in digit grids; agreement between models' mistakes, the scores along the FGSM
+line and where it fools a model, and noise ("rubbish") inputs.
 
-All take NumPy arrays or tensors ``x`` float (n, 784) and ``y`` int64 (n,), and models from
-:mod:`advlib.zoo` (anything with ``probs``, or plain logits).
+All take NumPy arrays or tensors ``x`` float32 (n, 784) and ``y`` int64 (n,), and models from
+:mod:`advlib.zoo` (anything with ``probs``, or plain logits), on any device: inputs go to the
+model's device, results come back on the CPU. Batches are cut in one place,
+:func:`advlib.attacks.chunk_rows`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,12 +19,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from advlib.attacks import bim, fgsm, frozen, input_gradient
-from advlib.checks import check_choice, check_eps
-from advlib.train import evaluate, predict
+from advlib.attacks import DEFAULT_CLIP, bim, chunk_rows, fgsm_with_scores, frozen, input_gradient
+from advlib.checks import as_model_inputs, check_choice, check_clip, check_eps, check_int
 
 __all__ = [
     "ATTACKS",
+    "predict",
+    "evaluate",
+    "monitor",
+    "fgsm_summary",
     "adversarial",
     "robustness_curve",
     "transfer",
@@ -31,11 +38,105 @@ __all__ = [
     "piecewise_linear_fit",
     "fooled_range",
     "rubbish",
-    "fgsm_summary",
 ]
 
 ATTACKS = ("fgsm", "pgd", "bim")
 Clip = tuple[float, float] | None
+
+
+def _probs(model, scores):
+    probs = getattr(model, "probs", None)
+    return probs(scores) if probs is not None else torch.softmax(scores, dim=-1)
+
+
+def _scores(model, x):
+    """The model's scores of x (n, k), dropout off, chunk by chunk."""
+    with frozen(model), torch.no_grad():
+        return torch.cat([model(xb) for xb in x.split(chunk_rows(x))])
+
+
+def predict(model: torch.nn.Module, x: Any):
+    """``(pred, confidence, probs)`` as NumPy: int64 (n,), float32 (n,) and (n, k), dropout off.
+
+    ``pred`` is the argmax of ``model.probs(scores)`` and ``confidence`` its max.
+    """
+    x = as_model_inputs(model, x, where="predict")
+    probs = _probs(model, _scores(model, x))
+    confidence, pred = probs.max(dim=1)
+    return pred.cpu().numpy(), confidence.cpu().numpy(), probs.cpu().numpy()
+
+
+def _rates(model, scores, y) -> dict:
+    """Error, mean confidence, mean confidence over the mistakes (nan if none), count."""
+    confidence, pred = _probs(model, scores).max(dim=1)
+    wrong, confidence = pred != y, confidence.double()
+    return {
+        "error": float(wrong.double().mean()),
+        "confidence": float(confidence.mean()),
+        "mistake_confidence": float(confidence[wrong].mean()) if wrong.any() else math.nan,
+        "n": len(y),
+    }
+
+
+def evaluate(
+    model: torch.nn.Module,
+    x: Any,
+    y: Any,
+    eps: float = 0.0,
+    *,
+    clip: Clip = DEFAULT_CLIP,
+) -> dict:
+    """Error and confidence of ``model`` on ``x`` (n, 784), ``y`` (n,), or on their FGSM
+    examples at ``eps`` when eps > 0 (``clip``: None, the default, for the paper's unclipped
+    examples, or a range such as (0, 1)).
+
+    Returns ``{"error", "confidence", "mistake_confidence", "n"}``: error rate, mean max
+    probability, mean max probability over the mistakes only (nan when there are none), count.
+    """
+    x, y = as_model_inputs(model, x, y, where="evaluate")
+    eps = check_eps(eps, where="evaluate")
+    clip = check_clip(clip, where="evaluate")
+    if eps > 0:
+        x = fgsm_with_scores(model, x, y, eps, clip=clip)[0]
+    return _rates(model, _scores(model, x), y)
+
+
+def monitor(
+    model: torch.nn.Module, x: Any, y: Any, eps: float, *, clip: Clip = DEFAULT_CLIP,
+    prefix: str = "valid",
+) -> dict:
+    """Clean and FGSM error at ``eps`` from one attack pass (the clean scores are the attack's
+    own forward pass): ``{prefix}_error`` and ``{prefix}_adv_error``, for training curves and
+    early stopping."""
+    x, y = as_model_inputs(model, x, y, where="monitor")
+    x_adv, clean = fgsm_with_scores(model, x, y, eps, clip=clip, scores=True)
+    return {f"{prefix}_error": _rates(model, clean, y)["error"],
+            f"{prefix}_adv_error": _rates(model, _scores(model, x_adv), y)["error"]}
+
+
+def fgsm_summary(
+    models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: float, *,
+    clipped: Clip = (0.0, 1.0),
+) -> pd.DataFrame:
+    """Each model on clean inputs and on its own FGSM examples at ``eps``, unclipped (the
+    paper's) and clipped to ``clipped``: one row per model (the index), columns
+    ``clean error``, ``clean confidence``, ``FGSM error``, ``FGSM confidence``, ``FGSM
+    confidence on mistakes`` and the same three for the clipped examples (``... (clipped)``)."""
+    rows = {}
+    for name, model in models.items():
+        xm, ym = as_model_inputs(model, x, y, where="fgsm_summary")
+        adv, scores = fgsm_with_scores(model, xm, ym, eps, clip=None, scores=True)
+        clean = _rates(model, scores, ym)
+        row = {"clean error": clean["error"], "clean confidence": clean["confidence"]}
+        for suffix, x_adv in (("", adv), (" (clipped)", None)):
+            if x_adv is None:
+                x_adv = fgsm_with_scores(model, xm, ym, eps, clip=clipped)[0]
+            r = _rates(model, _scores(model, x_adv), ym)
+            row[f"FGSM error{suffix}"] = r["error"]
+            row[f"FGSM confidence{suffix}"] = r["confidence"]
+            row[f"FGSM confidence on mistakes{suffix}"] = r["mistake_confidence"]
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
 def adversarial(
@@ -45,32 +146,31 @@ def adversarial(
     eps: float,
     *,
     attack: str = "fgsm",
-    clip: Clip = None,
+    clip: Clip = DEFAULT_CLIP,
     steps: int = 20,
     step: float | None = None,
     seed: int = 0,
-    batch_size: int = 1000,
 ) -> torch.Tensor:
-    """Adversarial examples (n, 784) against ``model`` at max-norm ``eps``.
+    """Adversarial examples (n, 784) against ``model`` at max-norm ``eps``, on the CPU.
 
     attack: "fgsm" (one step, the paper's), "bim" (``steps`` signed-gradient steps of size
     ``step``, each projected to the eps-ball; default step 2.5·eps/steps, Madry et al.'s rule)
     or "pgd" (bim from a random start drawn with ``seed``).
-    clip: None for the paper's unclipped examples, or (0, 1).
+    clip: None (the default) for the paper's unclipped examples, or (0, 1).
     """
     check_choice(attack, where="adversarial", name="attack", allowed=ATTACKS)
     eps = check_eps(eps, where="adversarial")
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    x, y = as_model_inputs(model, x, y, where="adversarial")
     if attack == "fgsm":
-        return torch.cat([fgsm(model, xb, yb, eps, clip=clip)
-                          for xb, yb in zip(x.split(batch_size), y.split(batch_size))])
+        return fgsm_with_scores(model, x, y, eps, clip=clip)[0].cpu()
+    steps = check_int(steps, where="adversarial", name="steps", low=1)
     step = 2.5 * eps / steps if step is None else step
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=x.device).manual_seed(seed)
     return torch.cat([
         bim(model, xb, yb, eps, step, steps, clip=clip, random_start=attack == "pgd",
             generator=gen)
-        for xb, yb in zip(x.split(batch_size), y.split(batch_size))
-    ])
+        for xb, yb in zip(x.split(1000), y.split(1000))
+    ]).cpu()
 
 
 def robustness_curve(
@@ -129,7 +229,7 @@ def example_digits(
     seed: int = 0,
 ) -> dict[str, np.ndarray]:
     """``n`` test digits (one per class while classes last, chosen with ``seed``) and their
-    FGSM versions, with the model's predictions: for :func:`advlib.charts.digit_grid`.
+    FGSM versions, with the model's predictions: for :func:`advlib.book.charts.digit_grid`.
 
     Returns NumPy arrays: clean (n, 784), adversarial (n, 784), labels, and pred/confidence for
     both (``clean_pred``, ``clean_confidence``, ``adv_pred``, ``adv_confidence``).
@@ -337,26 +437,3 @@ def rubbish(
             classes.append({"model": name, "class": k, "count": int(c),
                             "share": float(c / counts.sum()) if counts.sum() else 0.0})
     return pd.DataFrame(summary), pd.DataFrame(classes)
-
-
-def fgsm_summary(
-    models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: float
-) -> pd.DataFrame:
-    """Each model on clean inputs and on its own FGSM examples at ``eps``, unclipped (the
-    paper's) and clipped to [0, 1]: one row per model (the index), columns ``clean error``,
-    ``clean confidence``, ``FGSM error``, ``FGSM confidence on mistakes``,
-    ``FGSM error (clipped)`` and ``FGSM confidence on mistakes (clipped)``."""
-    rows = {}
-    for name, model in models.items():
-        clean = evaluate(model, x, y, clip=None)
-        adv = evaluate(model, x, y, eps, clip=None)
-        clipped = evaluate(model, x, y, eps, clip=(0.0, 1.0))
-        rows[name] = {
-            "clean error": clean["error"],
-            "clean confidence": clean["confidence"],
-            "FGSM error": adv["error"],
-            "FGSM confidence on mistakes": adv["mistake_confidence"],
-            "FGSM error (clipped)": clipped["error"],
-            "FGSM confidence on mistakes (clipped)": clipped["mistake_confidence"],
-        }
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")

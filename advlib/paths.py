@@ -1,4 +1,4 @@
-"""Where advlib keeps downloaded data, trained models and chapter results, and how it writes them."""
+"""Where advlib keeps downloaded data and trained models, and how it writes files."""
 
 from __future__ import annotations
 
@@ -15,15 +15,6 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "advlib"
-
-
-def book_root(start: Path | str | None = None) -> Path | None:
-    """The nearest folder at or above ``start`` (default: the working directory) with a ``_toc.yml``."""
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_toc.yml").is_file():
-            return folder
-    return None
 
 
 def write_atomic(path: Path | str, data: str | bytes) -> None:

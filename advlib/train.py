@@ -1,53 +1,285 @@
-"""Training the paper's networks, clean or adversarially (Sec. 6), and measuring them.
+"""Training the paper's networks, clean or adversarially (Sec. 6): the recipe and one loop.
 
-:func:`fit` is one plain loop. With ``alpha`` set, each step minimises the paper's objective
+A :class:`Recipe` is everything that decides a trained model's weights: the model, the
+objective, the optimiser and its schedule, early stopping, the seed and the data set. It is
+defined and validated here, once; :func:`fit` trains a model by it and :mod:`advlib.zoo`
+caches the result under a hash of it.
+
+With ``training="adversarial"`` each step minimises the paper's objective
 
     alpha·J(θ, x, y) + (1 − alpha)·J(θ, x + eta, y),  eta = eps·sign(∇ₓJ(θ, x, y))     (C13)
 
-with ``eta`` regenerated against the current parameters at every step. By default the clean
-half's backward pass yields the input gradient and the parameter gradients together, so a step
-costs two forward+backward passes, not three; the FGSM direction then sees the same dropout mask
-as the clean half. ``fgsm_dropout="off"`` takes the direction from the deterministic net (dropout
+with ``eta`` regenerated against the current parameters at every step. ``fgsm_dropout="same"``
+takes the FGSM direction from the clean half's own backward pass (two passes per step, the
+direction under that pass's dropout mask); ``"off"`` takes it from the deterministic net (dropout
 off) in a pass of its own: three passes, and the attack is the one the model is tested against.
+The same loop trains the paper's baselines: ``"noise-sign"`` (eta = ±eps at random),
+``"noise-uniform"`` (eta ~ U(−eps, eps)) (C21), ``"hidden"`` (FGSM on hidden layer ``layer``
+instead of the input, C22), and an L1 penalty on the first layer's weights (C12).
 
-The same loop trains the paper's baselines: ``perturbation="noise-sign"`` (eta = ±eps at random)
-and ``"noise-uniform"`` (eta ~ U(−eps, eps)) (C21), a perturbation of hidden layer ``layer``
-instead of the input (C22), and an L1 penalty on the first layer's weights (C12).
+Optimisers: Adam (lr 1e-3, constant), or the maxout paper's SGD: learning rate .1 divided by
+1.000004 after every step (down to 1e-6) and momentum rising linearly from .5 to .7 over 250
+epochs. ``lr_end`` instead decays the rate exponentially to ``lr_end`` at the epoch cap, and
+``momentum_epochs=None`` spreads the momentum ramp over the cap: the maxout paper's schedule
+scaled to a shorter budget.
 
-Optimiser: Adam (lr 1e-3, batch 100) by default, to fit a CPU budget. The maxout paper used SGD
-with batch 100, learning rate .1 divided by 1.000004 after every step (down to 1e-6) and momentum
-rising linearly from .5 to .7 over 250 epochs: ``optimizer="sgd"`` does that.
+Early stopping holds out ``valid`` of the training digits (stratified, seeded), keeps the epoch
+with the lowest clean or FGSM validation error and, with ``retrain``, trains afresh from the same
+initial weights on every training digit for that many epochs (the paper's protocol for its
+1600-unit nets, C15).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import io
 import math
 import os
 import sys
 import time
-from numbers import Real
+from dataclasses import dataclass
+from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from advlib.attacks import fgsm, frozen, model_loss
-from advlib.checks import check_choice, check_clip, check_eps, check_labels, check_x
-from advlib.data import validation_split
+from advlib import models
+from advlib.attacks import DEFAULT_CLIP, frozen, model_loss
+from advlib.checks import (
+    as_model_inputs,
+    check_choice,
+    check_clip,
+    check_eps,
+    check_int,
+    check_positive,
+    check_seed,
+    resolve_device,
+)
+from advlib.data import DATASETS, validation_split
+from advlib.measure import monitor
+from advlib.paths import write_atomic
 
-__all__ = ["fit", "evaluate", "predict", "PERTURBATIONS", "TRAIN_VERSION"]
+__all__ = [
+    "Recipe",
+    "fit",
+    "MODELS",
+    "TRAININGS",
+    "TRAIN_VERSION",
+]
 
-TRAIN_VERSION = "1"
+TRAIN_VERSION = "2"
 """The training code's version, which every cache key includes. Bump it when a change to this
-module or to advlib.models changes what a given configuration trains to."""
+module or to :mod:`advlib.models` changes what a given recipe trains to (2: the recipe became
+the one training configuration; the loop is numerically the same as version 1)."""
 
-PERTURBATIONS = ("fgsm", "noise-sign", "noise-uniform")
+MODELS = ("softmax", "maxout", "maxout-sigmoid", "rbf")
+TRAININGS = ("clean", "adversarial", "noise-sign", "noise-uniform", "hidden")
 FGSM_DROPOUT = ("same", "off")
 OPTIMIZERS = ("adam", "sgd")
 EARLY_STOPPING = (None, "clean", "adversarial")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.1}
+SGD_DECAY, SGD_MIN_LR = 1.000004, 1e-6  # the maxout paper's per-step decay and its floor
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a trained model's weights (the cache key hashes it), and
+    ``curves``, which only adds logging.
+
+    The model: ``model`` ("softmax" | "maxout" | "maxout-sigmoid" | "rbf"); ``width``,
+    ``pieces``, ``dropout`` (input, hidden drop probabilities) and ``max_norm``: the maxout
+    net's shape (ignored by the others).
+
+    The objective: ``training`` ("clean" | "adversarial" | "noise-sign" | "noise-uniform" |
+    "hidden"); ``eps`` and ``alpha`` of the perturbed objective; ``fgsm_dropout`` ("same": 2
+    passes per step, "off": 3); ``layer`` (1 or 2) for "hidden"; ``clip``: the range x + eta is
+    clipped to (None, the default: unclipped, as the paper trained); ``l1``: coefficient of
+    Σ|W| over the first layer's weights (C12: .0025).
+
+    The optimiser: ``optimizer`` ("adam" | "sgd"), ``lr`` (None: 1e-3 for Adam, .1 for SGD),
+    ``lr_end`` (None: Adam constant, SGD the maxout paper's per-step decay; a number: the rate
+    decays exponentially to it at the epoch cap), ``momentum`` (SGD: first, last) rising
+    linearly over ``momentum_epochs`` (None: the epoch cap), ``epochs`` (the epoch cap),
+    ``batch_size``.
+
+    Early stopping: ``early_stopping`` (None | "clean" | "adversarial") on ``valid`` of the
+    training digits (a fraction in (0, 1) or a count), FGSM at ``valid_eps`` for the
+    adversarial error; stop after ``patience`` epochs without improvement (None: run the cap);
+    ``retrain``: then train afresh on all training digits for the chosen number of epochs.
+
+    ``curves``: also log test error (clean and FGSM at ``valid_eps``) every epoch, for plots.
+    ``seed``: initial weights, batch order, dropout and noise. ``dataset``: a name in
+    :data:`advlib.data.DATASETS`.
+    """
+
+    model: str = "maxout"
+    width: int = 240
+    pieces: int = 5
+    dropout: tuple[float, float] = (0.2, 0.5)
+    max_norm: float | None = models.MAX_NORM
+    training: str = "clean"
+    eps: float = 0.25
+    alpha: float = 0.5
+    fgsm_dropout: str = "same"
+    layer: int = 1
+    clip: tuple[float, float] | None = DEFAULT_CLIP
+    l1: float = 0.0
+    optimizer: str = "adam"
+    lr: float | None = None
+    lr_end: float | None = None
+    momentum: tuple[float, float] = (0.5, 0.7)
+    momentum_epochs: int | None = 250
+    epochs: int = 50
+    batch_size: int = 100
+    early_stopping: str | None = None
+    valid: float | int = 0.1
+    valid_eps: float = 0.25
+    patience: int | None = None
+    retrain: bool = False
+    curves: bool = False
+    seed: int = 0
+    dataset: str = "mnist-embedded"
+
+    def __post_init__(self) -> None:
+        where = "Recipe"
+        check_choice(self.model, where=where, name="model", allowed=MODELS)
+        check_choice(self.training, where=where, name="training", allowed=TRAININGS)
+        check_choice(self.fgsm_dropout, where=where, name="fgsm_dropout", allowed=FGSM_DROPOUT)
+        check_choice(self.optimizer, where=where, name="optimizer", allowed=OPTIMIZERS)
+        check_choice(
+            self.early_stopping, where=where, name="early_stopping", allowed=EARLY_STOPPING
+        )
+        check_choice(self.dataset, where=where, name="dataset", allowed=DATASETS)
+        for name in ("width", "pieces", "epochs", "batch_size"):
+            check_int(getattr(self, name), where=where, name=name, low=1)
+        for name in ("patience", "momentum_epochs"):
+            if getattr(self, name) is not None:
+                check_int(getattr(self, name), where=where, name=name, low=1)
+        check_seed(self.seed, where=where)
+        for name in ("eps", "valid_eps", "l1"):
+            check_eps(getattr(self, name), where=where, name=name)
+        for name in ("lr", "lr_end"):
+            if getattr(self, name) is not None:
+                check_positive(getattr(self, name), where=where, name=name)
+        if self.max_norm is not None:
+            check_positive(self.max_norm, where=where, name="max_norm")
+        if isinstance(self.alpha, bool) or not (isinstance(self.alpha, Real) and 0 < self.alpha < 1):
+            raise ValueError(
+                f"{where}: alpha must be a number in (0, 1) (the paper: .5), got {self.alpha!r}"
+            )
+        if not isinstance(self.retrain, bool) or not isinstance(self.curves, bool):
+            raise TypeError(f"{where}: retrain and curves must be True or False")
+        _check_pair(self.dropout, where, "dropout", lambda p: 0 <= p < 1, "in [0, 1)")
+        _check_pair(self.momentum, where, "momentum", lambda m: 0 <= m < 1, "in [0, 1)")
+        object.__setattr__(self, "clip", check_clip(self.clip, where=where))
+        # Tuples, not lists, so that recipes hash and compare as values.
+        object.__setattr__(self, "dropout", tuple(float(p) for p in self.dropout))
+        object.__setattr__(self, "momentum", tuple(float(m) for m in self.momentum))
+        _check_valid(self.valid, where)
+        if self.training == "hidden":
+            check_choice(self.layer, where=where, name="layer", allowed=(1, 2))
+            if self.clip is not None:
+                raise ValueError(f"{where}: clip applies to input perturbations, not 'hidden'")
+        if self.model not in ("maxout", "maxout-sigmoid") and (
+            self.training == "hidden" or self.l1
+        ):
+            raise ValueError(
+                f"{where}: training='hidden' and l1 need a maxout model, got {self.model!r}"
+            )
+        if self.retrain and not self.early_stopping:
+            raise ValueError(
+                f"{where}: retrain=True needs early_stopping to choose the number of epochs"
+            )
+
+    # -- what the recipe decides ------------------------------------------------------------
+
+    @property
+    def adversarial(self) -> bool:
+        """True when the objective has a perturbed half (every training but "clean")."""
+        return self.training != "clean"
+
+    @property
+    def passes_per_step(self) -> int:
+        """Forward and backward passes per step: 1 clean, 3 for FGSM with dropout off, else 2."""
+        if not self.adversarial:
+            return 1
+        fgsm_off = self.training in ("adversarial", "hidden") and self.fgsm_dropout == "off"
+        return 3 if fgsm_off else 2
+
+    def config(self) -> dict:
+        """The recipe as a JSON-able dict: what the cache key hashes. ``curves`` only adds
+        logging (the weights are the same either way), so it is hashed as False: a model
+        trained with curves serves the same recipe without them."""
+        return {**dataclasses.asdict(self), "curves": False}
+
+    def replace(self, **fields: Any) -> Recipe:
+        """A copy with ``fields`` changed, validated again."""
+        return dataclasses.replace(self, **fields)
+
+    def build(self) -> torch.nn.Module:
+        """The untrained model, its weights drawn from ``seed`` (the global RNG is untouched)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            if self.model == "softmax":
+                return models.softmax_regression()
+            if self.model == "rbf":
+                return models.rbf_network()
+            return models.maxout_mlp(
+                self.width,
+                self.pieces,
+                self.dropout,
+                self.max_norm,
+                output="sigmoid" if self.model == "maxout-sigmoid" else "softmax",
+            )
+
+    def describe(self) -> str:
+        """One sentence of what trains: optimiser, schedule, epochs, early stopping."""
+        lr = self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+        if self.optimizer == "adam":
+            opt = f"Adam (lr {lr:g}" + (f" decaying to {self.lr_end:g})" if self.lr_end else ")")
+        else:
+            decay = (f"decaying to {self.lr_end:g} at the cap" if self.lr_end
+                     else f"divided by {SGD_DECAY} per step")
+            ramp = self.momentum_epochs or self.epochs
+            opt = (f"SGD (lr {lr:g} {decay}, momentum {self.momentum[0]:g} → "
+                   f"{self.momentum[1]:g} over {ramp} epochs)")
+        text = f"{opt}, batch {self.batch_size}, "
+        if self.early_stopping:
+            text += (f"at most {self.epochs} epochs with early stopping on {self.early_stopping} "
+                     f"validation error ({_valid_words(self.valid)} held out)")
+            text += ", then retrained on every training digit" if self.retrain else ""
+        else:
+            text += f"{self.epochs} epochs"
+        return text
+
+
+def _valid_words(valid: float | int) -> str:
+    return f"{valid:,}" if isinstance(valid, Integral) else f"{valid:.0%}"
+
+
+def _check_pair(value, where, name, ok, allowed):
+    try:
+        first, second = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: {name} must be a pair of numbers, got {value!r}") from None
+    if not (ok(first) and ok(second)):
+        raise ValueError(f"{where}: {name} values must lie {allowed}, got {value!r}")
+
+
+def _check_valid(valid, where):
+    if isinstance(valid, bool) or not isinstance(valid, Real):
+        raise TypeError(
+            f"{where}: valid must be a fraction in (0, 1) or a count >= 1, got {valid!r}"
+        )
+    if isinstance(valid, Integral):
+        if valid < 1:
+            raise ValueError(f"{where}: valid as a count must be >= 1, got {valid!r}")
+    elif not 0 < valid < 1:
+        raise ValueError(f"{where}: valid as a fraction must lie in (0, 1), got {valid!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -58,224 +290,231 @@ def fit(
     model: torch.nn.Module,
     x: Any,
     y: Any,
+    recipe: Recipe,
     *,
-    epochs: int,
-    eps: float = 0.25,
-    alpha: float | None = None,
-    seed: int = 0,
-    perturbation: str = "fgsm",
-    fgsm_dropout: str = "same",
-    layer: int = 0,
-    clip: tuple[float, float] | None = None,
-    l1: float = 0.0,
-    optimizer: str = "adam",
-    lr: float | None = None,
-    batch_size: int = 100,
-    valid: float | tuple | None = None,
     test: tuple | None = None,
-    valid_eps: float = 0.25,
-    early_stopping: str | None = None,
-    patience: int | None = None,
-    retrain: bool = False,
+    device: str = "auto",
     progress: bool | None = None,
+    checkpoint: str | Path | None = None,
 ) -> dict:
-    """Train ``model`` in place on ``x`` float (n, 784) in [0, 1] and ``y`` int64 (n,).
+    """Train ``model`` in place by ``recipe`` on ``x`` float32 (n, 784) in [0, 1] and ``y``
+    int64 (n,) in 0..9.
 
-    alpha: None trains on J(θ, x, y) alone; a value in (0, 1) (the paper: .5) trains on
-      alpha·J(x) + (1 − alpha)·J(x + eta), eta of max-norm ``eps`` made by ``perturbation``
-      ("fgsm", "noise-sign" or "noise-uniform") at representation ``layer`` (0: the input;
-      1, 2: the maxout net's hidden layers, see :meth:`advlib.models.MaxoutMLP.features`).
+    test: (x, y) logged every epoch (clean and FGSM error), for curves only.
 
-    fgsm_dropout: "same" (2 passes per step, the direction under the clean half's dropout mask)
-      or "off" (3 passes, the direction from the net with dropout off).
+    device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda"; the model ends on the
+    CPU. progress: a tqdm bar of epoch, loss and validation error (default: on a terminal).
 
-    clip: range x + eta is clipped to; None (default) leaves it unclipped, as the paper did.
+    checkpoint: a file that holds the run's state after every epoch (written atomically);
+    when it exists at the start, the run resumes from it and ends exactly as an uninterrupted
+    run would. It is removed when training ends.
 
-    l1: coefficient of Σ|W| over the first layer's weights, added to the loss (C12: .0025).
-
-    valid: (x, y), or a fraction of the training data held out (stratified, seeded), on which
-      clean and FGSM error (at ``valid_eps``, clipped like training) are logged every epoch;
-      ``test`` (x, y) is logged the same way, for curves only.
-
-    early_stopping: None, "clean" or "adversarial": keep the weights of the epoch with the lowest
-      validation error of that kind; stop after ``patience`` epochs without improvement (None:
-      run all ``epochs``). retrain: then train afresh on training + validation data for the
-      chosen number of epochs, as the paper did for its 1600-unit nets (C15).
-
-    Seeded: the same call gives bit-identical weights on the same machine and thread count. The
-    model's initial weights come from the caller; the global torch RNG is left as it was.
-    Returns a JSON-able dict: ``epochs`` (one row per epoch: phase ("fit" or "retrain"), epoch,
-    loss, seconds of training (logging aside), and ``valid_``/``test_`` ``error``/``adv_error``
-    where logged), ``best_epoch``, ``passes_per_step``, ``seconds`` (all of it).
+    Seeded: the same call gives bit-identical weights on the same machine, device and thread
+    count. The model's initial weights come from the caller; the global torch RNG is left as it
+    was. Returns a JSON-able dict: ``epochs`` (one row per epoch: phase ("fit" or "retrain"),
+    epoch, loss, seconds of training (logging aside), ``valid_``/``test_`` ``error`` and
+    ``adv_error`` where logged), ``best_epoch``, ``passes_per_step``, ``device``, ``seconds``.
     """
     where = "fit"
-    x, y = _as_tensors(model, x, y, where)
-    epochs = _check_int(epochs, where=where, name="epochs", low=1)
-    batch_size = _check_int(batch_size, where=where, name="batch_size", low=1)
-    eps = check_eps(eps, where=where)
-    valid_eps = check_eps(valid_eps, where=where, name="valid_eps")
-    l1 = check_eps(l1, where=where, name="l1")
-    clip = check_clip(clip, where=where)
-    if alpha is not None and not (isinstance(alpha, Real) and 0 < alpha < 1):
-        raise ValueError(
-            f"{where}: alpha must be None (clean training) or a number in (0, 1) (the paper: .5), "
-            f"got {alpha!r}"
-        )
-    check_choice(perturbation, where=where, name="perturbation", allowed=PERTURBATIONS)
-    check_choice(fgsm_dropout, where=where, name="fgsm_dropout", allowed=FGSM_DROPOUT)
-    check_choice(optimizer, where=where, name="optimizer", allowed=OPTIMIZERS)
-    check_choice(early_stopping, where=where, name="early_stopping", allowed=EARLY_STOPPING)
-    layer = _check_int(layer, where=where, name="layer", low=0)
-    if layer > getattr(model, "hidden_layers", 0):
-        raise ValueError(
-            f"{where}: layer={layer} is not a layer of {type(model).__name__}: 0 is the input, "
-            "1..hidden_layers the hidden layers of a model with features/forward_from (maxout)"
-        )
-    if layer > 0 and clip is not None:
-        raise ValueError(f"{where}: clip applies to input perturbations only; got layer={layer}")
-    if l1 and not hasattr(model, "first_layer"):
-        raise ValueError(
-            f"{where}: l1 needs a model with a first_layer; {type(model).__name__} has none"
-        )
-    lr = DEFAULT_LR[optimizer] if lr is None else check_eps(lr, where=where, name="lr")
-    if patience is not None:
-        patience = _check_int(patience, where=where, name="patience", low=1)
-    if (early_stopping or retrain) and valid is None:
-        raise ValueError(f"{where}: early_stopping and retrain need a validation set (valid=)")
-    if retrain and not early_stopping:
-        raise ValueError(
-            f"{where}: retrain=True needs early_stopping to choose the number of epochs"
-        )
-    x_fit, y_fit, monitored = x, y, {}
-    if valid is not None:
-        if isinstance(valid, Real):
-            if not 0 < valid < 1:
-                raise ValueError(f"{where}: valid as a fraction must lie in (0, 1), got {valid!r}")
-            xf, yf, xv, yv = validation_split(x.numpy(), y.numpy(), float(valid), seed=seed)
-            x_fit, y_fit = torch.from_numpy(xf), torch.from_numpy(yf)
-            monitored["valid"] = (torch.from_numpy(xv), torch.from_numpy(yv))
-        else:
-            monitored["valid"] = _as_tensors(model, *_pair(valid, "valid", where), where)
-    if test is not None:
-        monitored["test"] = _as_tensors(model, *_pair(test, "test", where), where)
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"{where}: recipe must be an advlib.train.Recipe, got {type(recipe).__name__}")
+    _check_model_fits(model, recipe, where)
+    x, y = as_model_inputs(model, x, y, where=where, pixels=True, classes=2)
+    dev = resolve_device(device, where=where)
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("CI")
 
-    settings = dict(
-        eps=eps, alpha=alpha, perturbation=perturbation, fgsm_dropout=fgsm_dropout, layer=layer,
-        clip=clip, l1=l1, optimizer=optimizer, lr=lr, batch_size=batch_size, seed=seed,
-        valid_eps=valid_eps, patience=patience,
-        progress=sys.stderr.isatty() and not os.environ.get("CI") if progress is None else progress,
-    )  # fmt: skip
-    history = {
-        "epochs": [],
-        "best_epoch": None,
-        "passes_per_step": _passes_per_step(alpha, perturbation, fgsm_dropout),
-        "seconds": 0.0,
-    }
-    initial = copy.deepcopy(model.state_dict())
-    start = time.perf_counter()
-    with torch.random.fork_rng(devices=[]):
-        best = _run(
-            model, x_fit, y_fit, epochs, monitored, early_stopping, "fit", history, settings
-        )
-        if early_stopping:
-            history["best_epoch"], best_state = best
-            model.load_state_dict(best_state)
-        if retrain:
+    x_fit, y_fit, monitored = x, y, {}
+    if recipe.early_stopping:
+        xf, yf, xv, yv = validation_split(x.numpy(), y.numpy(), recipe.valid, seed=recipe.seed)
+        x_fit, y_fit = torch.from_numpy(xf), torch.from_numpy(yf)
+        monitored["valid"] = (torch.from_numpy(xv), torch.from_numpy(yv))
+    if test is not None:
+        monitored["test"] = as_model_inputs(model, *_pair(test, "test", where), where=where)
+
+    run = _Run(model, recipe, dev, progress, checkpoint)
+    run.start()
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        run.phase("fit", x_fit, y_fit, recipe.epochs, monitored)
+        if recipe.retrain:
             # Afresh, from the same initial weights, on every training digit (C15).
-            model.load_state_dict(initial)
             x_all = torch.cat([x_fit, monitored["valid"][0]])
             y_all = torch.cat([y_fit, monitored["valid"][1]])
             rest = {k: v for k, v in monitored.items() if k != "valid"}
-            _run(
-                model, x_all, y_all, history["best_epoch"], rest, None, "retrain", history, settings
-            )
-    history["seconds"] = time.perf_counter() - start
-    model.eval()
-    return history
+            run.phase("retrain", x_all, y_all, run.history["best_epoch"], rest)
+    return run.finish()
 
 
-def _run(model, x, y, epochs, monitored, early_stopping, phase, history, settings):
-    """Train for up to ``epochs`` epochs, logging rows into ``history``; returns
-    (best epoch, its state dict) under ``early_stopping``, else None."""
-    seed = settings["seed"]
-    torch.manual_seed(seed)  # dropout masks
-    order = np.random.default_rng(seed)  # minibatch order
-    noise = torch.Generator().manual_seed(seed)  # noise-training perturbations
-    opt = _optimizer(model, settings["optimizer"], settings["lr"])
-    best_error, best = math.inf, None
-    bar = tqdm(range(1, epochs + 1), desc=phase, disable=not settings["progress"], leave=False)
-    for epoch in bar:
-        tic = time.perf_counter()
-        _set_momentum(opt, epoch)
-        model.train()
-        total, n = 0.0, len(x)
-        for idx in np.array_split(order.permutation(n), math.ceil(n / settings["batch_size"])):
-            idx = torch.from_numpy(idx)
-            loss = _step(model, opt, x[idx], y[idx], noise, **settings)
-            total += loss * len(idx)
-        row = {
-            "phase": phase,
-            "epoch": epoch,
-            "loss": total / n,
-            "seconds": time.perf_counter() - tic,
-        }
-        for name, (xm, ym) in monitored.items():
-            row[f"{name}_error"] = evaluate(model, xm, ym, clip=None)["error"]
-            attacked = evaluate(model, xm, ym, settings["valid_eps"], clip=settings["clip"])
-            row[f"{name}_adv_error"] = attacked["error"]
-        history["epochs"].append(row)
-        bar.set_postfix(
-            {k: round(v, 4) for k, v in row.items() if k.endswith("error") or k == "loss"}
-        )
-        if early_stopping:
-            error = row["valid_error" if early_stopping == "clean" else "valid_adv_error"]
-            if error < best_error:
-                best_error, best = error, (epoch, copy.deepcopy(model.state_dict()))
-            elif settings["patience"] is not None and epoch - best[0] >= settings["patience"]:
+class _Run:
+    """One call of :func:`fit`: the model, its optimiser and generators, the history, and the
+    checkpoint that lets an interrupted run go on where it stopped."""
+
+    def __init__(self, model, recipe, device, progress, checkpoint):
+        self.model, self.recipe, self.device, self.progress = model, recipe, device, progress
+        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.history = {"epochs": [], "best_epoch": None,
+                        "passes_per_step": recipe.passes_per_step, "device": device.type,
+                        "seconds": 0.0}
+        self.resume = None
+
+    def start(self):
+        self.model.to(self.device)
+        self.initial = copy.deepcopy(self.model.state_dict())
+        self.resume = _read_checkpoint(self.checkpoint, self.recipe)
+        if self.resume is not None:
+            self.initial = self.resume["initial"]
+            self.history = self.resume["history"]
+
+    def phase(self, name, x, y, epochs, monitored):
+        """Train for up to ``epochs`` epochs; under early stopping in the "fit" phase, end with
+        the best epoch's weights."""
+        r, model = self.recipe, self.model
+        stop_on = r.early_stopping if name == "fit" else None
+        done = [row for row in self.history["epochs"] if row["phase"] == name]
+        if self.resume is not None and self.resume["phase"] != name and not done:
+            return  # resuming a later phase: this one is over
+        if name == "retrain" and not done:
+            model.load_state_dict(self.initial)
+        torch.manual_seed(r.seed)  # dropout masks
+        order = np.random.default_rng(r.seed)  # minibatch order
+        noise = torch.Generator(device=self.device).manual_seed(r.seed)  # noise perturbations
+        opt = _optimizer(model, r)
+        best = (math.inf, None)
+        if self.resume is not None and self.resume["phase"] == name:
+            state = self.resume
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            _set_rng(state["rng"], order, noise, self.device)
+            best = (state["best_error"], state["best"])
+            self.resume = None
+        x, y = x.to(self.device), y.to(self.device)
+        monitored = {k: (xm.to(self.device), ym.to(self.device)) for k, (xm, ym) in monitored.items()}
+        steps = math.ceil(len(x) / r.batch_size)
+        bar = tqdm(range(len(done) + 1, epochs + 1), desc=name, disable=not self.progress,
+                   leave=False, unit="epoch")
+        for epoch in bar:
+            tic = time.perf_counter()
+            _set_momentum(opt, r, epoch)
+            model.train()
+            total = 0.0
+            for i, idx in enumerate(np.array_split(order.permutation(len(x)), steps)):
+                idx = torch.from_numpy(idx).to(self.device)
+                _set_lr(opt, r, epoch, i, steps)
+                total += _step(model, opt, x[idx], y[idx], noise, r) * len(idx)
+            row = {"phase": name, "epoch": epoch, "loss": total / len(x),
+                   "seconds": time.perf_counter() - tic}
+            for set_name, (xm, ym) in monitored.items():
+                row.update(monitor(model, xm, ym, r.valid_eps, clip=r.clip, prefix=set_name))
+            self.history["epochs"].append(row)
+            bar.set_postfix({k: round(v, 4) for k, v in row.items()
+                             if k == "loss" or k.startswith("valid")})
+            stop = False
+            if stop_on:
+                error = row["valid_error" if stop_on == "clean" else "valid_adv_error"]
+                if error < best[0]:
+                    best = (error, (epoch, copy.deepcopy(model.state_dict())))
+                elif r.patience is not None and epoch - best[1][0] >= r.patience:
+                    stop = True
+            self._save(name, opt, order, noise, best)
+            if stop:
                 break
-    return best
+        if stop_on:
+            self.history["best_epoch"], state = best[1]
+            model.load_state_dict(state)
+
+    def _save(self, phase, opt, order, noise, best):
+        if self.checkpoint is None:
+            return
+        state = {
+            "recipe": self.recipe.config(), "phase": phase, "history": self.history,
+            "model": self.model.state_dict(), "optimizer": opt.state_dict(),
+            "initial": self.initial, "best_error": best[0], "best": best[1],
+            "rng": _get_rng(order, noise, self.device),
+        }
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        write_atomic(self.checkpoint, buffer.getvalue())
+
+    def finish(self):
+        self.history["seconds"] = sum(row["seconds"] for row in self.history["epochs"])
+        self.model.eval().to("cpu")
+        if self.checkpoint is not None:
+            self.checkpoint.unlink(missing_ok=True)
+        return self.history
 
 
-def _step(model, opt, x, y, noise, *, eps, alpha, perturbation, fgsm_dropout, layer, clip, l1, **_):
+def _read_checkpoint(path: Path | None, recipe: Recipe) -> dict | None:
+    """The saved state of an interrupted run of ``recipe``, or None (no file, unreadable, or
+    another recipe's: those are ignored and overwritten at the next epoch)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # noqa: BLE001  (a torn or foreign file: start afresh)
+        return None
+    return state if state.get("recipe") == recipe.config() else None
+
+
+def _get_rng(order, noise, device):
+    rng = {"torch": torch.get_rng_state(), "order": order.bit_generator.state,
+           "noise": noise.get_state()}
+    if device.type == "cuda":
+        rng["cuda"] = torch.cuda.get_rng_state(device)
+    return rng
+
+
+def _set_rng(rng, order, noise, device):
+    torch.set_rng_state(rng["torch"])
+    order.bit_generator.state = rng["order"]
+    noise.set_state(rng["noise"])
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(rng["cuda"], device)
+
+
+def _step(model, opt, x, y, noise, r: Recipe) -> float:
     """One optimiser step on a minibatch; returns the objective's value."""
     opt.zero_grad(set_to_none=True)
-    penalty = l1 * model.first_layer.weight.abs().sum() if l1 else 0.0
+    penalty = r.l1 * model.first_layer.weight.abs().sum() if r.l1 else 0.0
 
-    if alpha is None:  # clean training: J(θ, x, y)
+    if not r.adversarial:  # clean training: J(θ, x, y)
         loss = _objective(model, model(x), y)
         (loss + penalty).backward()
-        _update(model, opt)
+        _update(model, opt, r)
         return float(loss.detach())
 
+    alpha, eps = r.alpha, r.eps
+    fgsm = r.training in ("adversarial", "hidden")
+    layer = r.layer if r.training == "hidden" else 0
     direction = None
-    if perturbation == "fgsm" and fgsm_dropout == "off":
+    if fgsm and r.fgsm_dropout == "off":
         direction = _eval_gradient(model, x, y, layer)  # the third pass
     # Clean half. Its backward gives the parameter gradients and, when the FGSM direction is
     # taken under this same dropout mask, ∇_h J at the perturbed layer as well: one pass for both.
-    need_grad = perturbation == "fgsm" and direction is None
+    need_grad = fgsm and direction is None
     h = _features(model, x.requires_grad_(need_grad and layer == 0), layer)
     if need_grad and layer:
         h.retain_grad()
     clean = _objective(model, _forward_from(model, h, layer), y)
     (alpha * clean + penalty).backward()
-    if perturbation == "fgsm":
+    if fgsm:
         eta = eps * (direction if direction is not None else h.grad).sign()
-    elif perturbation == "noise-sign":
-        eta = eps * (torch.randint(0, 2, h.shape, generator=noise, dtype=h.dtype) * 2 - 1)
+    elif r.training == "noise-sign":
+        eta = eps * (torch.randint(0, 2, h.shape, generator=noise, dtype=h.dtype,
+                                   device=h.device) * 2 - 1)
     else:  # noise-uniform
-        eta = eps * (torch.rand(h.shape, generator=noise, dtype=h.dtype) * 2 - 1)
+        eta = eps * (torch.rand(h.shape, generator=noise, dtype=h.dtype, device=h.device) * 2 - 1)
 
     # Adversarial half: a fresh forward (new dropout mask) from the perturbed representation.
     if layer == 0:
         x_adv = x.detach() + eta
-        if clip is not None:
-            x_adv = x_adv.clamp(*clip)
+        if r.clip is not None:
+            x_adv = x_adv.clamp(*r.clip)
         scores = model(x_adv)
     else:
         scores = model.forward_from(layer, model.features(x, layer) + eta)
     adv = _objective(model, scores, y)
     ((1 - alpha) * adv).backward()
-    _update(model, opt)
+    _update(model, opt, r)
     return float(alpha * clean.detach() + (1 - alpha) * adv.detach())
 
 
@@ -302,113 +541,59 @@ def _eval_gradient(model, x, y, layer):
     return grad
 
 
-def _update(model, opt):
+def _update(model, opt, r: Recipe):
     opt.step()
     constrain = getattr(model, "apply_constraints", None)
     if constrain is not None:
         constrain()
-    decay = getattr(opt, "lr_decay", None)
-    if decay is not None:  # the maxout paper's per-step exponential decay
+    if r.optimizer == "sgd" and r.lr_end is None:  # the maxout paper's per-step decay
         for group in opt.param_groups:
-            group["lr"] = max(group["lr"] / decay, 1e-6)
+            group["lr"] = max(group["lr"] / SGD_DECAY, SGD_MIN_LR)
 
 
-def _optimizer(model, name, lr):
-    if name == "adam":
+def _optimizer(model, r: Recipe):
+    lr = r.lr if r.lr is not None else DEFAULT_LR[r.optimizer]
+    if r.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=lr)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.5)
-    opt.lr_decay = 1.000004
-    return opt
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=r.momentum[0])
 
 
-def _set_momentum(opt, epoch):
-    # The maxout paper's MomentumAdjustor: .5 at epoch 1 rising linearly to .7 at epoch 250.
-    if isinstance(opt, torch.optim.SGD):
-        for group in opt.param_groups:
-            group["momentum"] = 0.5 + 0.2 * min(epoch - 1, 249) / 249
+def _set_lr(opt, r: Recipe, epoch: int, step: int, steps: int) -> None:
+    """With ``lr_end``: lr·(lr_end/lr)^t at progress t in (0, 1] through the epoch cap, the
+    same in epochs whatever the number of steps per epoch (so a retrain follows the schedule
+    its epochs were chosen under)."""
+    if r.lr_end is None:
+        return
+    lr = r.lr if r.lr is not None else DEFAULT_LR[r.optimizer]
+    t = (epoch - 1 + step / steps) / r.epochs
+    for group in opt.param_groups:
+        group["lr"] = lr * (r.lr_end / lr) ** t
 
 
-def _passes_per_step(alpha, perturbation, fgsm_dropout):
-    if alpha is None:
-        return 1
-    return 3 if perturbation == "fgsm" and fgsm_dropout == "off" else 2
+def _set_momentum(opt, r: Recipe, epoch: int) -> None:
+    # The maxout paper's MomentumAdjustor: .5 at epoch 1 rising linearly to .7 at epoch 250
+    # (or over the epoch cap, with momentum_epochs=None).
+    if r.optimizer != "sgd":
+        return
+    span = (r.momentum_epochs or r.epochs) - 1
+    first, last = r.momentum
+    rise = round(last - first, 12)  # .7 − .5 is .19999999999999996 in binary; the paper's .2
+    for group in opt.param_groups:
+        group["momentum"] = first + rise * min(epoch - 1, span) / span if span else last
 
 
-# --------------------------------------------------------------------------------------------
-# Measuring a trained model
-
-
-def predict(model: torch.nn.Module, x: Any, *, batch_size: int = 1000):
-    """``(pred, confidence, probs)`` as NumPy: int64 (n,), float32 (n,) and (n, k), dropout off.
-
-    ``pred`` is the argmax of ``model.probs(scores)`` and ``confidence`` its max.
-    """
-    where = "predict"
-    x = _as_x(model, x, where)
-    batch_size = _check_int(batch_size, where=where, name="batch_size", low=1)
-    with frozen(model), torch.no_grad():
-        probs = torch.cat([_probs(model, model(xb)) for xb in x.split(batch_size)])
-    confidence, pred = probs.max(dim=1)
-    return pred.numpy(), confidence.numpy(), probs.numpy()
-
-
-def evaluate(
-    model: torch.nn.Module,
-    x: Any,
-    y: Any,
-    eps: float = 0.0,
-    *,
-    clip: tuple[float, float] | None = (0.0, 1.0),
-    batch_size: int = 1000,
-) -> dict:
-    """Error and confidence of ``model`` on ``x`` (n, 784), ``y`` (n,), or on their FGSM
-    examples at ``eps`` when eps > 0 (``clip=None``: the paper's unclipped examples).
-
-    Returns ``{"error", "confidence", "mistake_confidence", "n"}``: error rate, mean max
-    probability, mean max probability over the mistakes only (nan when there are none), count.
-    """
-    where = "evaluate"
-    x, y = _as_tensors(model, x, y, where)
-    eps = check_eps(eps, where=where)
-    clip = check_clip(clip, where=where)
-    batch_size = _check_int(batch_size, where=where, name="batch_size", low=1)
-    confidence, wrong = [], []
-    for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
-        if eps > 0:
-            xb = fgsm(model, xb, yb, eps, clip=clip)
-        with frozen(model), torch.no_grad():
-            conf, pred = _probs(model, model(xb)).max(dim=1)
-        confidence.append(conf)
-        wrong.append(pred != yb)
-    confidence, wrong = torch.cat(confidence).double(), torch.cat(wrong)
-    return {
-        "error": float(wrong.double().mean()),
-        "confidence": float(confidence.mean()),
-        "mistake_confidence": float(confidence[wrong].mean()) if wrong.any() else math.nan,
-        "n": len(y),
-    }
-
-
-def _probs(model, scores):
-    probs = getattr(model, "probs", None)
-    return probs(scores) if probs is not None else torch.softmax(scores, dim=-1)
-
-
-# --------------------------------------------------------------------------------------------
-# Argument checks
-
-
-def _as_x(model, x, where):
-    x = torch.as_tensor(x)
-    return check_x(x, where=where, ndim=2, features=getattr(model, "in_features", None))
-
-
-def _as_tensors(model, x, y, where):
-    x = _as_x(model, x, where)
-    y = torch.as_tensor(y)
-    k = getattr(model, "num_classes", None)
-    check_labels(y, where=where, n=x.shape[0], num_classes=int(k) if k is not None else None)
-    return x, y
+def _check_model_fits(model, recipe: Recipe, where: str) -> None:
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{where}: model must be a torch.nn.Module, got {type(model).__name__}")
+    if recipe.training == "hidden" and recipe.layer > getattr(model, "hidden_layers", 0):
+        raise ValueError(
+            f"{where}: layer={recipe.layer} is not a hidden layer of {type(model).__name__}: "
+            "'hidden' training needs a model with features/forward_from (maxout)"
+        )
+    if recipe.l1 and not hasattr(model, "first_layer"):
+        raise ValueError(
+            f"{where}: l1 needs a model with a first_layer; {type(model).__name__} has none"
+        )
 
 
 def _pair(data, name, where):
@@ -419,9 +604,3 @@ def _pair(data, name, where):
             f"{where}: {name} must be a pair (x, y), got {type(data).__name__}"
         ) from None
     return xs, ys
-
-
-def _check_int(value, *, where, name, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{where}: {name} must be an integer >= {low}, got {value!r}")
-    return int(value)

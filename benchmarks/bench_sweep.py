@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from advlib.sweep import cores, sweep
+from advlib.book.sweep import cores, sweep
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "03_linear_explanation.py"
 GRID = {"eps": [0.05, 0.1, 0.25], "seed": [0, 1]}

@@ -41,11 +41,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from advlib import charts, record  # noqa: F401 (offline charts)
+from advlib.book import charts, record  # noqa: F401 (offline charts)
 from advlib.linear import activation_change, backend_name, quantize_8bit, sign_perturbation
 from advlib.linear import backend as array_backend
-from advlib.paper import PAPER
-from advlib.results import Claim, at_most, claims_table, data_note, when, within
+from advlib.book.paper import PAPER
+from advlib.book.results import Claim, at_most, claims_table, data_note, when, within
 
 xp = array_backend(backend)
 rng = np.random.default_rng(seed)

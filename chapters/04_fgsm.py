@@ -62,11 +62,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from advlib import charts, record
+from advlib.book import charts, record
 from advlib.data import describe_dataset, load_dataset
 from advlib.measure import adversarial, example_digits, robustness_curve
-from advlib.paper import PAPER
-from advlib.results import Claim, claims_table, data_note, when, within
+from advlib.book.paper import PAPER
+from advlib.book.results import Claim, claims_table, data_note, when, within
 from advlib.rotation import rotation_attack, rotation_curve
 from advlib.train import evaluate, predict
 from advlib.zoo import recipe, trained
@@ -170,7 +170,7 @@ fgsm_table.style.format({c: "{:.1%}" for c in fgsm_table.columns[2:]}).hide(axis
 # %% [markdown]
 # ## What the adversarial digits look like
 #
-# The same test digits, clean and after FGSM against each model ({func}`advlib.charts.digit_grid`
+# The same test digits, clean and after FGSM against each model ({func}`advlib.book.charts.digit_grid`
 # with `advlib.measure.example_digits`). Under each digit is the class the model predicts and
 # its confidence, red where the prediction is wrong; hover for details. Unclipped pixels outside
 # $[0, 1]$ are drawn clipped.

@@ -71,10 +71,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from advlib import charts, linear, record
+from advlib import linear
+from advlib.book import charts, record
 from advlib.data import binary_subset, describe_dataset, load_dataset
-from advlib.paper import PAPER
-from advlib.results import Claim, at_least, claims_table, data_note, when, within
+from advlib.book.paper import PAPER
+from advlib.book.results import Claim, at_least, claims_table, data_note, when, within
 from advlib.train import evaluate
 from advlib.zoo import recipe, trained
 

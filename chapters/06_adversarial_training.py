@@ -92,12 +92,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from advlib import charts, record
+from advlib.book import charts, record
 from advlib.attacks import frozen
 from advlib.data import describe_dataset, load_dataset
 from advlib.measure import adversarial, robustness_curve, transfer
-from advlib.paper import PAPER
-from advlib.results import Claim, at_least, claims_table, data_note, when
+from advlib.book.paper import PAPER
+from advlib.book.results import Claim, at_least, claims_table, data_note, when
 from advlib.train import evaluate, fit
 from advlib.weights import energy_share, localisation, spread, top_share
 from advlib.zoo import recipe, trained

@@ -47,11 +47,11 @@ eps_steps: int = 10  # eps values of the curves besides 0
 # %%
 import numpy as np
 
-from advlib import charts, record
+from advlib.book import charts, record
 from advlib.data import describe_dataset, load_dataset
 from advlib.measure import example_digits, fgsm_summary, robustness_curve
-from advlib.paper import PAPER
-from advlib.results import Claim, at_most, claims_table, data_note, within
+from advlib.book.paper import PAPER
+from advlib.book.results import Claim, at_most, claims_table, data_note, within
 from advlib.zoo import recipe, trained
 
 data_note(describe_dataset(dataset))

@@ -48,7 +48,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from advlib import charts, record
+from advlib.book import charts, record
 from advlib.data import describe_dataset, load_dataset
 from advlib.measure import (
     adversarial,
@@ -58,8 +58,8 @@ from advlib.measure import (
     piecewise_linear_fit,
     scores_along_fgsm,
 )
-from advlib.paper import PAPER
-from advlib.results import Claim, at_least, at_most, claims_table, data_note, when, within
+from advlib.book.paper import PAPER
+from advlib.book.results import Claim, at_least, at_most, claims_table, data_note, when, within
 from advlib.train import predict
 from advlib.zoo import recipe, trained
 

@@ -41,13 +41,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from advlib import charts, record
+from advlib.book import charts, record
 from advlib.data import describe_dataset, load_dataset
 from advlib.generative import COVARIANCES, gaussian_classifier
 from advlib.measure import adversarial, fgsm_summary
 from advlib.models import Ensemble
-from advlib.paper import PAPER
-from advlib.results import Claim, at_least, claims_table, data_note, when, within
+from advlib.book.paper import PAPER
+from advlib.book.results import Claim, at_least, claims_table, data_note, when, within
 from advlib.train import evaluate
 from advlib.zoo import recipe, trained, trained_ensemble
 

@@ -46,11 +46,11 @@ threshold: float = 0.5  # a class with probability above this is a false positiv
 import altair as alt
 import numpy as np
 
-from advlib import charts, record
+from advlib.book import charts, record
 from advlib.data import describe_dataset
 from advlib.measure import rubbish
-from advlib.paper import PAPER
-from advlib.results import Claim, at_most, claims_table, data_note, when, within
+from advlib.book.paper import PAPER
+from advlib.book.results import Claim, at_most, claims_table, data_note, when, within
 from advlib.zoo import recipe, trained
 
 data_note(describe_dataset(dataset) + f"; the inputs are {samples:,} draws of N(0, I), "

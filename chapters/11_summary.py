@@ -31,9 +31,9 @@ import altair as alt
 import pandas as pd
 from IPython.display import HTML, display
 
-from advlib import charts, record  # noqa: F401 (offline charts)
-from advlib.paper import PAPER, SECTIONS
-from advlib.results import claims_html, load_claims
+from advlib.book import charts, record  # noqa: F401 (offline charts)
+from advlib.book.paper import PAPER, SECTIONS
+from advlib.book.results import claims_html, load_claims
 
 stored = load_claims(results_dir or None)
 rows = [row for row in stored if row["claim"] in PAPER]  # the paper's claims, C1 to C29

@@ -55,11 +55,11 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from advlib import charts, record
+from advlib.book import charts, record
 from advlib.attacks import model_loss
 from advlib.data import describe_dataset, fashion_mnist_available, fashion_mnist_dirs, load_dataset
 from advlib.measure import adversarial, robustness_curve, transfer
-from advlib.results import Claim, at_most, claims_table, data_note, when
+from advlib.book.results import Claim, at_most, claims_table, data_note, when
 from advlib.zoo import recipe, trained
 
 if not 0 < eps_small < eps_large:

@@ -43,10 +43,10 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from advlib import charts, record  # noqa: F401 (offline charts)
+from advlib.book import charts, record  # noqa: F401 (offline charts)
 from advlib.paths import book_root
-from advlib.results import data_note
-from advlib.sweep import chart, sweep
+from advlib.book.results import data_note
+from advlib.book.sweep import chart, sweep
 
 source = book_root() / "chapters" / f"{chapter}.py"
 out = Path(out_dir) if out_dir else book_root() / "_build" / "sweeps" / chapter

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from advlib.book import execute_chapters, render_executed, toc_chapters
+from advlib.book.build import execute_chapters, render_executed, toc_chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

@@ -421,8 +421,8 @@ def test_helper_figures_draw_offline_with_a_tooltip_on_every_kind(browser, tmp_p
     import numpy as np
     import pandas as pd
 
-    from advlib import charts
-    from advlib.sphinxext import write_vega_bundle
+    from advlib.book import charts
+    from advlib.book.sphinxext import write_vega_bundle
 
     bundle = write_vega_bundle(tmp_path)
     rng = np.random.default_rng(0)
@@ -453,7 +453,7 @@ def svg_chapter(tmp_path_factory):
     """Chapter 3 (small parameters) executed with ``ADVLIB_CHARTS=svg``: its charts' HTML."""
     import nbformat
 
-    from advlib.runner import run_chapter
+    from advlib.book.runner import run_chapter
 
     out = tmp_path_factory.mktemp("svg") / "03.ipynb"
     run_chapter(ROOT / "chapters" / "03_linear_explanation.py", out,

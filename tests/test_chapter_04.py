@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from advlib.runner import run_chapter
+from advlib.book.runner import run_chapter
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "04_fgsm.py"
 SMALL = {"eps_grid": [0.0, 0.1, 0.25], "angles": [5.0, 15.0], "shown_angle": 5.0, "digits": 5}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from advlib.runner import run_chapter
+from advlib.book.runner import run_chapter
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "06_adversarial_training.py"
 WIDTH = 64  # the "large" network, narrowed so that its models train in seconds

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from advlib.measure import agreement, fooled_range, piecewise_linear_fit
-from advlib.runner import run_chapter
+from advlib.book.runner import run_chapter
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "08_why_generalize.py"
 

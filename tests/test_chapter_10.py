@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from advlib.measure import rubbish
-from advlib.runner import run_chapter
+from advlib.book.runner import run_chapter
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "10_rubbish_class.py"
 

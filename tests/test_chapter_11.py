@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advlib.paper import PAPER
-from advlib.results import Claim, at_least, claims_table, within
-from advlib.runner import run_chapter
+from advlib.book.paper import PAPER
+from advlib.book.results import Claim, at_least, claims_table, within
+from advlib.book.runner import run_chapter
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "11_summary.py"
 

@@ -17,7 +17,7 @@ import torch
 from advlib.data import load_dataset
 from advlib.measure import adversarial
 from advlib.models import rbf_network
-from advlib.runner import run_chapter
+from advlib.book.runner import run_chapter
 from advlib.train import evaluate
 from advlib.zoo import recipe, trained
 

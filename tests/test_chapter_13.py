@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from advlib.runner import run_chapter
+from advlib.book.runner import run_chapter
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "13_sweeps.py"
 

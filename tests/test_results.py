@@ -1,4 +1,4 @@
-"""advlib.results: recorded numbers read back from executed notebooks; verdict rules; claims store."""
+"""advlib.book.results: recorded numbers read back from executed notebooks; verdict rules; claims store."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from advlib import results
-from advlib.results import Claim, at_least, at_most, when, within
+from advlib.book import results
+from advlib.book.results import Claim, at_least, at_most, when, within
 
 
 def test_record_reads_back_from_an_executed_notebook(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
-        "import numpy as np\nfrom advlib import record\n"
+        "import numpy as np\nfrom advlib.book import record\n"
         "record('error', np.float32(0.25))\nrecord('counts', [1, 2, 3])\n"
         "record('note', 'holds')\nrecord('table', {'a': np.int64(4)})"
     )]
@@ -92,7 +92,7 @@ def test_results_off_stores_nothing(tmp_path, monkeypatch):
 
 
 def test_claims_html_lets_a_paper_value_in_words_wrap_and_keeps_numbers_on_one_line():
-    from advlib.results import claims_html
+    from advlib.book.results import claims_html
 
     rows = [{"claim": "B1", "quantity": "PGD error", "paper": "PGD ≥ FGSM (Madry et al. 2018)",
              "ours": "97.9%", "verdict": "holds", "rule": "PGD error ≥ FGSM error", "why": ""}]

@@ -1,4 +1,4 @@
-"""advlib.runner: chapter parameters are read, checked and rejected with a clear error."""
+"""advlib.book.runner: chapter parameters are read, checked and rejected with a clear error."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from papermill.translators import PythonTranslator
 
-from advlib.runner import ParameterError, chapter_notebook, chapter_parameters, check_parameters
+from advlib.book.runner import ParameterError, chapter_notebook, chapter_parameters, check_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py"))

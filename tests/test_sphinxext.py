@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import nbformat
 from jupyter_cache import get_cache
 
-from advlib.sphinxext import _summary_follows_chapters
+from advlib.book.sphinxext import _summary_follows_chapters
 
 SUMMARY = "chapters/11_summary"
 
@@ -53,7 +53,7 @@ def test_nothing_changed_or_only_a_page_outside_the_chapters_keeps_the_summary(t
 
 def test_a_change_to_advlib_drops_every_cached_output_and_re_reads_every_chapter(
         tmp_path, monkeypatch):
-    from advlib import sphinxext
+    from advlib.book import sphinxext
 
     app, env, cache = _book(tmp_path)
     folder = tmp_path / "jupyter_cache"
@@ -77,7 +77,7 @@ def test_a_change_to_advlib_drops_every_cached_output_and_re_reads_every_chapter
 
 
 def test_the_advlib_digest_follows_the_source(tmp_path):
-    from advlib.sphinxext import advlib_digest
+    from advlib.book.sphinxext import advlib_digest
 
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "b.py").write_text("y = 2\n")

@@ -1,4 +1,4 @@
-"""advlib.sweep: a chapter run over a parameter grid, locally and on a Dask cluster."""
+"""advlib.book.sweep: a chapter run over a parameter grid, locally and on a Dask cluster."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from advlib.results import read_records
-from advlib.runner import ParameterError
-from advlib.sweep import cores, exit_code, expand_grid, run_name, sweep
+from advlib.book.results import read_records
+from advlib.book.runner import ParameterError
+from advlib.book.sweep import cores, exit_code, expand_grid, run_name, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 LINEAR = ROOT / "chapters" / "03_linear_explanation.py"
@@ -29,7 +29,7 @@ import os
 
 import torch
 
-from advlib import record
+from advlib.book import record
 
 record("k_times", {factor} * k)
 record("torch_threads", torch.get_num_threads())

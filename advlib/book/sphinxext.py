@@ -16,9 +16,10 @@
   re-read too and its jupyter-cache record dropped, so it runs again after the chapters and
   never shows a stale table.
 - jupyter-cache keys a chapter's outputs by its code, not by advlib's. The cache folder holds
-  a digest of advlib's source (``advlib.sha256``); when advlib changes, the cached outputs are
-  dropped and every chapter is read and executed again (trained models stay in the model
-  cache, which has keys of its own).
+  a digest of what chapters execute (``advlib.sha256``: the science and the book modules that
+  chapters call, :data:`CHAPTER_MODULES`); when it changes, the cached outputs are dropped and
+  every chapter is read and executed again (trained models stay in the model cache, which has
+  keys of its own). An edit to the rest of the machinery (sweep, runner, cli) re-runs nothing.
 """
 
 from __future__ import annotations
@@ -126,12 +127,22 @@ def _summary_follows_chapters(app, env, added, changed, removed) -> list[str]:
     return [summary]
 
 
+CHAPTER_MODULES = ("results.py", "paper.py", "charts.py")
+"""The book's modules that chapters execute (claims tables and verdicts, the paper's numbers,
+charts): an edit to them changes a chapter's output, so they count with the science. The rest
+of the machinery (runner, sweep, build, cli, this extension) never runs inside a chapter."""
+
+
 def advlib_digest(folder: Path | None = None) -> str:
-    """sha256 of the Python source in ``folder`` (default: advlib's), file by file in name
-    order."""
+    """sha256 of what a chapter executes: the science (``advlib/*.py``, default folder
+    ``advlib``) and :data:`CHAPTER_MODULES` of ``advlib/book``, file by file in name order."""
+    science = folder or Path(__file__).resolve().parents[1]
+    files = sorted(science.glob("*.py")) + [science / "book" / m for m in CHAPTER_MODULES]
     h = hashlib.sha256()
-    for path in sorted((folder or Path(__file__).parent).glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in files:
+        if path.is_file():
+            h.update(path.relative_to(science).as_posix().encode() + b"\0")
+            h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

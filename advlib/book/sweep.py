@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from advlib.paths import write_atomic
-from advlib.runner import ParameterError, chapter_parameters, check_parameters
+from advlib.book.runner import ParameterError, chapter_parameters, check_parameters
 
 if TYPE_CHECKING:
     import altair as alt
@@ -149,7 +149,7 @@ def _child() -> None:
         os._exit(1)
 
     threading.Thread(target=orphaned, daemon=True).start()
-    from advlib.runner import run_chapter
+    from advlib.book.runner import run_chapter
 
     try:
         results = run_chapter(spec["chapter"], spec["notebook"], spec["parameters"])
@@ -189,7 +189,7 @@ def _run_one(task: dict, threads: int | dict[str, int], children: _Children | No
         spec = {"chapter": task["chapter"], "parameters": task["parameters"],
                 "notebook": str(notebook), "outcome": str(result)}
         proc = children.start(
-            [sys.executable, "-c", "from advlib.sweep import _child; _child()", json.dumps(spec)],
+            [sys.executable, "-c", "from advlib.book.sweep import _child; _child()", json.dumps(spec)],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True)
         if proc is None:
@@ -434,7 +434,7 @@ def sweep(
     ``threads``: torch/BLAS threads per run (default: cores // runs at a time, per host).
     ``metric``: the result charted (default ``default_metric``). A failed run is a row with
     ``status == "failed"`` and its ``error``; it does not stop the sweep. All parameters are
-    checked before anything runs (:class:`~advlib.runner.ParameterError`).
+    checked before anything runs (:class:`~advlib.book.runner.ParameterError`).
     """
     chapter = Path(chapter).resolve()
     combos = expand_grid(chapter, grid)

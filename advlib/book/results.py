@@ -1,6 +1,6 @@
 """Recorded results and the claims table that ends every chapter.
 
-``record(name, value)`` stores a number in the executed notebook (a MyST-NB ``glue`` output,
+``record({name: value, ...})`` stores numbers in the executed notebook (a MyST-NB ``glue`` output,
 so prose can quote it with ``{glue:text}`name:.1%```), and tests, sweeps and the summary page
 read it back with :func:`read_records` without parsing printed output.
 
@@ -17,9 +17,12 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from collections.abc import Mapping
+from numbers import Real
 from typing import Any, Callable
 
-from advlib.paths import book_root, write_atomic
+from advlib.book.paths import book_root
+from advlib.paths import write_atomic
 
 __all__ = [
     "record",
@@ -79,31 +82,58 @@ def _in_ipython() -> bool:
 _DATA_NOTES: list[str] = []
 
 
-def record(name: str, value: Any) -> None:
-    """Record a result under ``name`` in the executed notebook.
+def record(values: Mapping[str, Any]) -> None:
+    """Record each ``name: value`` of ``values`` in the executed notebook.
 
-    ``value`` is a number, string, bool, None or a list/dict of them. Outside a notebook the
-    value is only kept in memory (``records()``). Returns None, so a ``record`` call that ends
-    a cell shows nothing.
+    A value is a number, string, bool, None or a list/dict of them; prose quotes it with
+    ``{glue:text}`name:.1%```. Outside a notebook the values are only kept in memory
+    (``records()``). Returns None, so a ``record`` call that ends a cell shows nothing.
     """
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(
-            f"record: name must start with a letter or _ and hold only letters, digits, _ . -; "
-            f"got {name!r}"
+    if not isinstance(values, Mapping):
+        raise TypeError(
+            f"record: takes a dict of name → value, got {type(values).__name__}; "
+            "e.g. record({'clean_error': 0.012})"
         )
-    plain = _jsonable(value)
-    if isinstance(plain, float) and not math.isfinite(plain):
-        plain = None if math.isnan(plain) else plain
-    _RECORDS[name] = plain
-    if _in_ipython():
-        from IPython.display import display
+    plain = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(
+                "record: a name must start with a letter or _ and hold only letters, digits, "
+                f"_ . -; got {name!r}"
+            )
+        value = _jsonable(value)
+        if isinstance(value, float) and math.isnan(value):
+            value = None
+        plain[name] = value
+    for name, value in plain.items():
+        _RECORDS[name] = value
+        if _in_ipython():
+            from IPython.display import display
 
-        bundle = {
-            GLUE_PREFIX + "text/plain": repr(plain),
-            GLUE_PREFIX + JSON_MIME: json.dumps(plain),
-        }
-        meta = {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
-        display(bundle, raw=True, metadata=meta)
+            bundle = {
+                GLUE_PREFIX + "text/plain": repr(value),
+                GLUE_PREFIX + JSON_MIME: json.dumps(value),
+            }
+            meta = {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
+            display(bundle, raw=True, metadata=meta)
+
+
+def record_paper(*claims: str) -> dict[str, Any]:
+    """Record every number the paper gives for ``claims`` (ids of :data:`advlib.book.paper.PAPER`)
+    as ``paper_<id>_<field>`` (e.g. ``paper_C5_error``), for prose to quote; returns them."""
+    from advlib.book.paper import PAPER
+
+    unknown = [c for c in claims if c not in PAPER]
+    if unknown:
+        raise ValueError(f"record_paper: no claim {', '.join(unknown)}; the paper's are C1-C29")
+    numbers = {
+        f"paper_{claim}_{field}": value
+        for claim in claims
+        for field, value in PAPER[claim].items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
+    record(numbers)
+    return numbers
 
 
 def records() -> dict[str, Any]:
@@ -171,13 +201,25 @@ def when(condition: bool, text: str) -> Rule:
 # Claims tables
 
 
+REPRODUCED = ("reproduced", "not reproduced", "not comparable", "no number", "not run")
+"""The second verdict of a claims row: whether our number is the paper's, within tolerance."""
+
+
 @dataclass
 class Claim:
-    """One row of a claims table.
+    """One row of a claims table, with two verdicts.
 
     ``paper`` and ``ours`` are numbers (rates as fractions, shown as % when ``pct``) or short
-    strings; ``ours=None`` means not computed here (the verdict says why). ``why`` explains a
+    strings; ``ours=None`` means not computed here (the verdicts say why). ``why`` explains a
     difference (data, budget) and is shown whatever the verdict.
+
+    ``verdict`` applies ``rule``: the direction or rule the paper states ("holds" / "differs").
+    ``reproduced`` sets our number against the paper's: "reproduced" when
+    ``|ours − paper|`` is within the tolerance, two standard errors of a rate measured on ``n``
+    test examples (``sqrt(p(1 − p)/n)`` at the paper's p: ±.2 points near 1% on 10,000 digits)
+    or ``rel`` times the paper's number for other quantities; "not comparable" when the row was
+    computed at another setting than the paper's (``comparable=False``: another eps, another
+    threshold); "no number" when the paper gives none.
     """
 
     id: str
@@ -188,13 +230,54 @@ class Claim:
     why: str = ""
     pct: bool = True
     digits: int = 1
+    n: int | None = None
+    rel: float | None = None
+    comparable: bool = True
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        numbers = _is_number(self.paper) and (self.ours is None or _is_number(self.ours))
+        if numbers and self.comparable and self.tolerance is None:
+            raise ValueError(
+                f"Claim {self.id} ({self.quantity}): a row with the paper's number needs a "
+                "tolerance: n (test examples of a rate) or rel (a relative tolerance)"
+            )
 
     @property
     def verdict(self) -> str:
         if self.ours is None or self.rule is None:
             return "not run"
         return "holds" if self.rule.check(self.ours, self.paper) else "differs"
+
+    @property
+    def tolerance(self) -> float | None:
+        """The largest |ours − paper| that counts as reproduced, or None."""
+        if not _is_number(self.paper):
+            return None
+        if self.rel is not None:
+            return abs(self.rel * self.paper)
+        if self.pct and self.n:
+            p = min(max(float(self.paper), 0.0), 1.0)
+            return 2 * math.sqrt(max(p * (1 - p), 1 / self.n) / self.n)
+        return None
+
+    @property
+    def reproduced(self) -> str:
+        if self.ours is None:
+            return "not run"
+        if not (_is_number(self.paper) and _is_number(self.ours)):
+            return "no number"
+        if not self.comparable:
+            return "not comparable"
+        return "reproduced" if abs(self.ours - self.paper) <= self.tolerance else "not reproduced"
+
+    def tolerance_text(self) -> str:
+        tol = self.tolerance
+        if tol is None or not self.comparable:
+            return ""
+        if self.rel is not None:
+            return f"±{self.rel:.0%} of the paper's"
+        return f"±{tol * 100:.2f} points (2 SE, n = {self.n:,})"
 
     def show(self, value: Any) -> str:
         if value is None:
@@ -211,17 +294,25 @@ class Claim:
             "quantity": self.quantity,
             "paper": self.show(self.paper),
             "ours": self.show(self.ours),
-            "paper_value": self.paper if not isinstance(self.paper, str) else None,
-            "ours_value": self.ours if not isinstance(self.ours, str) else None,
+            "paper_value": self.paper if _is_number(self.paper) else None,
+            "ours_value": self.ours if _is_number(self.ours) else None,
             "verdict": self.verdict,
             "rule": self.rule.text if self.rule else "",
+            "reproduced": self.reproduced,
+            "tolerance": self.tolerance_text(),
             "why": self.why,
             "chapter": chapter,
         }
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
 _TABLE_COLUMNS = [("claim", "Claim"), ("quantity", "Quantity"), ("paper", "Paper"),
-                  ("ours", "Ours"), ("verdict", "Verdict"), ("rule", "Rule"), ("why", "Why / notes")]
+                  ("ours", "Ours"), ("verdict", "Verdict"), ("rule", "Rule"),
+                  ("reproduced", "Paper's number"), ("tolerance", "Tolerance"),
+                  ("why", "Why / notes")]
 
 
 def claims_html(rows: list[dict], *, link: bool = False) -> str:
@@ -232,7 +323,7 @@ def claims_html(rows: list[dict], *, link: bool = False) -> str:
         cells = []
         for key, _ in _TABLE_COLUMNS:
             text = escape(str(row.get(key, "")))
-            if key == "verdict":
+            if key in ("verdict", "reproduced"):
                 text = f'<span class="advlib-verdict advlib-{row[key].replace(" ", "-")}">{text}</span>'
             if key == "claim" and link and row.get("chapter"):
                 text = f'<a href="{escape(row["chapter"])}.html#claims">{text}</a>'
@@ -248,7 +339,8 @@ def claims_html(rows: list[dict], *, link: bool = False) -> str:
 
 def results_dir() -> Path | None:
     """Where claims tables are stored for the summary page: ``$ADVLIB_RESULTS`` (``off``
-    disables), else ``<book>/_build/results`` when running inside the book, else None."""
+    disables), else ``<book>/_build/results`` when running inside the book, else None. Each
+    scale has its own folder below it (``quick/``, ``paper/``)."""
     env = os.environ.get("ADVLIB_RESULTS")
     if env is not None:
         return None if env.strip().lower() in ("", "off", "none") else Path(env)
@@ -256,31 +348,44 @@ def results_dir() -> Path | None:
     return root / "_build" / "results" if root else None
 
 
-def claims_table(chapter: str, claims: list[Claim]) -> None:
+def claims_table(chapter: str, claims: list[Claim], *, scale: str = "quick",
+                 context: str = "") -> None:
     """Show the chapter's claims table, record its rows as ``claims`` and store them for the
-    summary page. ``chapter`` is the chapter's file stem (``"04_fgsm"``)."""
-    rows = [c.as_row(chapter) for c in claims]
-    record("claims", rows)
+    summary page under ``scale``. ``chapter`` is the chapter's file stem (``"04_fgsm"``);
+    ``context`` says which data and budget produced the numbers (shown above the table and
+    kept with every row)."""
+    rows = [{**c.as_row(chapter), "scale": scale, "context": context} for c in claims]
+    record({"claims": rows})
     folder = results_dir()
     if folder is not None:
-        write_atomic(folder / f"{chapter}.json", json.dumps(_jsonable(rows), indent=1))
+        write_atomic(folder / scale / f"{chapter}.json", json.dumps(_jsonable(rows), indent=1))
     if _in_ipython():
         from IPython.display import HTML, display
 
-        display(HTML(claims_html(rows)))
+        lead = (f'<p class="advlib-claims-context"><strong>Scale: {escape(scale)}.</strong> '
+                f"{escape(context)}</p>")
+        display(HTML(lead + claims_html(rows)))
     else:
+        print(f"Scale: {scale}. {context}")
         for row in rows:
             print(f"{row['claim']:>4}  {row['quantity']}: paper {row['paper']}, ours {row['ours']}"
-                  f" -> {row['verdict']} ({row['rule']}) {row['why']}")
+                  f" -> {row['verdict']} ({row['rule']}); {row['reproduced']}"
+                  f" {row['tolerance']} {row['why']}")
 
 
-def load_claims(folder: Path | str | None = None) -> list[dict]:
-    """Every stored claims row, in claim order (C1, C2, …, C29), from ``folder`` or ``results_dir()``."""
+def load_claims(folder: Path | str | None = None, *, scale: str | None = None,
+                chapters: list[str] | None = None) -> list[dict]:
+    """Every stored claims row, in claim order (C1, C2, …, C29), from ``folder`` (default
+    ``results_dir()``): of one ``scale``, or of every scale stored; only of ``chapters`` (file
+    stems) when given, so a chapter no longer in the book is left out."""
     folder = Path(folder) if folder is not None else results_dir()
     rows: list[dict] = []
     if folder is None or not folder.is_dir():
         return rows
-    for path in sorted(folder.glob("*.json")):
+    pattern = f"{scale}/*.json" if scale else "*/*.json"
+    for path in sorted(folder.glob(pattern)):
+        if chapters is not None and path.stem not in chapters:
+            continue
         try:
             rows.extend(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as exc:
@@ -305,4 +410,4 @@ def data_note(text: str) -> None:
     else:
         print(f"Data: {text}")
     k = len(_DATA_NOTES)
-    record("data" if k == 1 else f"data_{k}", text)
+    record({"data" if k == 1 else f"data_{k}": text})

@@ -3,7 +3,7 @@
 Two renderers, chosen with :func:`use` (or ``$ADVLIB_CHARTS``):
 
 - ``"interactive"`` (default): a ``<div>`` and a ``vegaEmbed`` call that uses the one shared
-  vega bundle served from the site's ``_static/`` (written by ``advlib.sphinxext``); tooltips
+  vega bundle served from the site's ``_static/`` (written by ``advlib.book.sphinxext``); tooltips
   work, nothing is loaded from a CDN.
 - ``"svg"``: static SVG made by vl-convert, inlined in the page (no JavaScript at all).
 

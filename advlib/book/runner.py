@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advlib.results import read_records
+from advlib.book.results import read_records
 
 __all__ = [
     "Parameter",
@@ -37,16 +37,19 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Parameter:
-    """One chapter parameter: name, type name (bool/int/float/str/list/dict), default, help."""
+    """One chapter parameter: name, type name (bool/int/float/str/list/dict), default, help,
+    and the allowed values of a ``Literal[...]`` annotation (None: any value of the type)."""
 
     name: str
     type: str
     default: Any
     help: str
+    choices: tuple | None = None
 
     def describe(self) -> str:
         tail = f"  # {self.help}" if self.help else ""
-        return f"{self.name}: {self.type} = {self.default!r}{tail}"
+        kind = f"Literal{list(self.choices)}" if self.choices else self.type
+        return f"{self.name}: {kind} = {self.default!r}{tail}"
 
 
 def chapter_notebook(path: str | Path):
@@ -86,8 +89,12 @@ def chapter_parameters(path: str | Path) -> dict[str, Parameter]:
     }
     found = {}
     for node in ast.parse(source).body:
+        if _is_literal_import(node):
+            continue
+        choices = None
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
             name, type_name = node.target.id, ast.unparse(node.annotation)
+            choices = _literal_choices(node.annotation, Path(path).name, name)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
             node.targets[0], ast.Name
         ):
@@ -105,8 +112,31 @@ def chapter_parameters(path: str | Path) -> dict[str, Parameter]:
             ) from None
         if type_name not in _TYPES:
             type_name = type(default).__name__
-        found[name] = Parameter(name, type_name, default, comments.get(node.lineno, ""))
+        if choices is not None and default not in choices:
+            raise ParameterError(
+                f"{Path(path).name}: the default of {name}, {default!r}, is not one of "
+                f"{list(choices)}"
+            )
+        found[name] = Parameter(name, type_name, default, comments.get(node.lineno, ""), choices)
     return found
+
+
+def _is_literal_import(node: ast.stmt) -> bool:
+    """``from typing import Literal``: the one import a parameters cell may hold."""
+    return (isinstance(node, ast.ImportFrom) and node.module == "typing"
+            and [a.name for a in node.names] == ["Literal"])
+
+
+def _literal_choices(annotation: ast.expr, chapter: str, name: str) -> tuple | None:
+    """The values of ``Literal[a, b, ...]``, or None for any other annotation."""
+    if not (isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name)
+            and annotation.value.id == "Literal"):
+        return None
+    elts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+    try:
+        return tuple(ast.literal_eval(e) for e in elts)
+    except ValueError:
+        raise ParameterError(f"{chapter}: the Literal values of {name} are not literals") from None
 
 
 def _listing(params: dict[str, Parameter]) -> str:
@@ -114,7 +144,18 @@ def _listing(params: dict[str, Parameter]) -> str:
 
 
 def parse_value(param: Parameter, value: Any) -> Any:
-    """``value`` (a command-line string or a Python value) as the parameter's type."""
+    """``value`` (a command-line string or a Python value) as the parameter's type, and one of
+    its ``Literal`` choices when it has them."""
+    parsed = _parse_typed(param, value)
+    if param.choices is not None and parsed not in param.choices:
+        raise ParameterError(
+            f"parameter {param.name} must be one of {', '.join(map(repr, param.choices))}, "
+            f"got {value!r}"
+        )
+    return parsed
+
+
+def _parse_typed(param: Parameter, value: Any) -> Any:
     kind = _TYPES[param.type]
     if not isinstance(value, str) or kind is str:
         ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from advlib.runner import chapter_parameters, run_chapter
+from advlib.book.runner import chapter_parameters, run_chapter
 
 __all__ = ["toc_chapters", "execute_chapters", "render_executed", "build"]
 
