@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 from array_api_compat import array_namespace, is_cupy_namespace
 
 from advlib.checks import (
@@ -60,6 +61,14 @@ __all__ = [
     "LinearFit",
     "fit_logistic",
     "fit_softmax",
+    "activation_growth",
+    "eight_bit_storage",
+    "fgsm_errors",
+    "fit_objectives",
+    "objectives_table",
+    "penalty_history",
+    "closed_form_check",
+    "l1_charge",
 ]
 
 BACKENDS = ("auto", "numpy", "cupy")
@@ -579,3 +588,202 @@ def fit_softmax(
 
     W0, b0 = xp.zeros((x.shape[1], k), dtype=x.dtype), xp.zeros(k, dtype=x.dtype)
     return _descend(xp, x, onehot, W0, b0, objective_, error, **loop)
+
+
+# --------------------------------------------------------------------------------------------
+# The chapters' studies: Sec. 3's tables, Sec. 5's comparison of adversarial training and L1
+
+
+def activation_growth(eps: float, dims: Any, draws: int, rng: np.random.Generator, *,
+                      xp: ModuleType = np) -> pd.DataFrame:
+    """wᵀη against the dimension (Sec. 3, C1): for each n of ``dims``, ``draws`` weight vectors
+    w ~ N(0, 1) and inputs x ~ U(0, 1) of length n from ``rng`` (in that order), η =
+    eps·sign(w), arrays in ``xp``.
+
+    Returns one row per n: ``max-norm of eta`` (largest over the draws), ``measured change``
+    wᵀ(x + η) − wᵀx, ``eps * ||w||_1`` and ``eps * m * n`` (m the mean |w_i|), their means over
+    the draws, and ``relative deviation`` of the measured change from eps·‖w‖₁ (largest).
+    """
+    eps = check_eps(eps, where="activation_growth")
+    rows = []
+    for n in dims:
+        for _ in range(draws):
+            w = xp.asarray(rng.standard_normal(n))
+            x = xp.asarray(rng.uniform(0.0, 1.0, n))
+            eta = sign_perturbation(w, eps)
+            measured = float(w @ (x + eta) - w @ x)
+            closed_form = float(activation_change(w, eps))
+            rows.append({
+                "n": n,
+                "max-norm of eta": float(xp.max(xp.abs(eta))),
+                "measured change": measured,
+                "eps * ||w||_1": closed_form,
+                "eps * m * n": eps * float(xp.mean(xp.abs(w))) * n,
+                "relative deviation": abs(measured - closed_form) / closed_form,
+            })
+    return pd.DataFrame(rows).groupby("n", as_index=False).agg({
+        "max-norm of eta": "max", "measured change": "mean", "eps * ||w||_1": "mean",
+        "eps * m * n": "mean", "relative deviation": "max"})
+
+
+def eight_bit_storage(eps_grid: Any, rng: np.random.Generator, *, repeats: int = 40,
+                      xp: ModuleType = np) -> pd.DataFrame:
+    """What an 8-bit image keeps of x + eps·sign(w) (Sec. 3, C2): x holds every 8-bit level
+    ``repeats`` times, w ~ N(0, 1) one draw per pixel from ``rng``; each x + eps·sign(w) is
+    stored with :func:`quantize_8bit`.
+
+    Returns one row per eps of ``eps_grid`` (in [0, 1] units): ``eps (levels of 1/255)``,
+    ``eps``, ``pixels changed`` (fraction of stored pixels that moved) and ``largest move
+    (levels)``.
+    """
+    levels = xp.asarray(np.tile(np.arange(256) / 255.0, repeats))
+    direction = xp.asarray(rng.standard_normal(levels.shape[0]))
+    rows = []
+    for e in eps_grid:
+        kept = quantize_8bit(levels + sign_perturbation(direction, float(e)))
+        moved = xp.round(xp.abs(kept - levels) * 255.0)  # whole levels
+        rows.append({
+            "eps (levels of 1/255)": float(e * 255.0),
+            "eps": float(e),
+            "pixels changed": float(xp.mean(moved > 0.5)),
+            "largest move (levels)": float(xp.max(moved)),
+        })
+    return pd.DataFrame(rows)
+
+
+def _is_logistic(fit: Any) -> bool:
+    return len(fit[0].shape) == 1
+
+
+def fgsm_errors(fit: Any, x: Any, y: Any, eps: float) -> tuple[float, float]:
+    """(clean error, FGSM error at ``eps``) of a linear fit on x (n, d), y (n,): logistic
+    regression when w is (d,) (y in {-1, +1}), softmax regression when W is (d, k); the FGSM
+    examples in closed form, unclipped as in the paper. ``fit`` is a :class:`LinearFit` or a
+    (w, b) pair."""
+    w, b = fit[0], fit[1]
+    if _is_logistic(fit):
+        predict, attack = logistic_predict, logistic_fgsm
+    else:
+        predict, attack = softmax_predict, softmax_fgsm
+    clean = error_rate(predict(w, b, x), y)
+    return clean, error_rate(predict(w, b, attack(w, b, x, y, eps)), y)
+
+
+def fit_objectives(x: Any, y: Any, eps_values: Any, *, model: str, epochs: int,
+                   seed: int = 0) -> dict[tuple[str, float], LinearFit]:
+    """The paper's comparison of regularisers (Sec. 5, C11): a clean fit and, for every eps of
+    ``eps_values``, the adversarial objective (the loss at the FGSM point alone, alpha = 0)
+    and L1 weight decay at λ = eps, all from zero weights with the same ``seed`` and epochs.
+
+    model: "logistic" (:func:`fit_logistic`, y in {-1, +1}) or "softmax" (:func:`fit_softmax`).
+    Returns {("clean", 0.0) | ("adversarial", eps) | ("L1 decay", eps): LinearFit}.
+    """
+    check_choice(model, where="fit_objectives", name="model", allowed=("logistic", "softmax"))
+    train = fit_logistic if model == "logistic" else fit_softmax
+    common = dict(epochs=epochs, seed=seed)
+    fits = {("clean", 0.0): train(x, y, objective="clean", **common)}
+    for e in eps_values:
+        e = float(e)
+        fits[("adversarial", e)] = train(x, y, objective="adversarial", eps=e, alpha=0.0,
+                                         **common)
+        fits[("L1 decay", e)] = train(x, y, objective="l1", l1=e, **common)
+    return fits
+
+
+def objectives_table(fits: dict, x_test: Any, y_test: Any, eps: float) -> pd.DataFrame:
+    """One row per fit of :func:`fit_objectives`: ``objective``, ``eps``, ``train error`` (after
+    the last epoch), ``test error``, ``FGSM test error (same eps)`` (at the fit's own eps; the
+    clean fit at ``eps``), ``FGSM test error (eps <eps>)`` and ``‖w‖₁``."""
+    rows = []
+    for (objective, e), fit in fits.items():
+        test_clean, test_fgsm = fgsm_errors(fit, x_test, y_test, e if e else eps)
+        rows.append({"objective": objective, "eps": e, "train error": fit.history["error"][-1],
+                     "test error": test_clean, "FGSM test error (same eps)": test_fgsm,
+                     f"FGSM test error (eps {eps:g})": fgsm_errors(fit, x_test, y_test, eps)[1],
+                     "‖w‖₁": fit.history["w_l1"][-1]})
+    return pd.DataFrame(rows)
+
+
+def penalty_history(fits: dict) -> pd.DataFrame:
+    """How much each regulariser of :func:`fit_objectives` charged, epoch by epoch (logistic
+    fits only: C11's fading penalty): one row per (fit, epoch) with ``training``,
+    ``objective``, ``eps`` (a label), ``epoch``, ``L1 coefficient / eps`` (the coefficient on
+    sign(w) in the gradient, as a share of eps: 1 for L1 decay) and ``penalty added to the
+    loss``."""
+    rows = []
+    for (objective, e), fit in fits.items():
+        if objective == "clean" or "penalty_weight" not in fit.history:
+            continue
+        h = fit.history
+        for epoch, weight, penalty in zip(h["epoch"], h["penalty_weight"], h["penalty"]):
+            rows.append({"training": f"{objective}, eps = {e:g}", "objective": objective,
+                         "eps": f"{e:g}", "epoch": epoch, "L1 coefficient / eps": weight / e,
+                         "penalty added to the loss": penalty})
+    return pd.DataFrame(rows)
+
+
+def closed_form_check(w: Any, b: Any, x: Any, y: Any, eps: float, *, corners: int = 20,
+                      seed: int = 0) -> tuple[pd.DataFrame, dict[str, float]]:
+    """C9 checked on a trained logistic regression w (d,), b, on x (n, d), y (n,) of ±1.
+
+    Compares the loss at the FGSM point (perturbed inputs built and scored) with the closed
+    form ζ(eps‖w‖₁ − y(wᵀx + b)) and with the form the paper prints, ζ(y(eps‖w‖₁ − wᵀx − b)),
+    for all labels and per label; and against ``corners`` random corners of the eps-ball.
+    Returns the table and the numbers: ``at_fgsm``, ``closed_loss``, ``closed_form_gap``,
+    ``printed_gap_positive`` (largest), ``printed_gap_negative`` (mean),
+    ``printed_loss_negative``, ``closed_loss_negative``, ``clean_loss``,
+    ``random_corner_loss`` (the highest), ``corners`` and ``w_l1``.
+    """
+    xp = check_namespace(w, b, x, y, where="closed_form_check")
+    w_np, b_np = to_numpy(w), float(to_numpy(b))
+    x_np, y_np = to_numpy(x), to_numpy(y)
+    margin = y_np * (x_np @ w_np + b_np)  # y(wᵀx + b) per example
+    w_l1 = float(np.abs(w_np).sum())
+    ours = np.logaddexp(0.0, eps * w_l1 - margin)  # ζ(eps‖w‖₁ − y(wᵀx + b))
+    printed = np.logaddexp(0.0, y_np * (eps * w_l1 - (x_np @ w_np + b_np)))
+    at_fgsm = float(logistic_loss(w, b, logistic_fgsm(w, b, x, y, eps), y))
+    closed = float(logistic_adversarial_loss(w, b, x, y, eps))
+    rng = np.random.default_rng(seed)
+    random_corners = max(
+        float(logistic_loss(w, b, x + xp.asarray(eps * rng.choice([-1.0, 1.0], size=x_np.shape)),
+                            y)) for _ in range(corners))
+    rows = [{"labels": "all", "loss at the FGSM point": at_fgsm,
+             "ζ(eps‖w‖₁ − y(wᵀx+b))": closed,
+             "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed.mean())}]
+    for s in (1, -1):
+        keep = y == s
+        rows.append({
+            "labels": f"y = {s:+d}",
+            "loss at the FGSM point": float(logistic_loss(
+                w, b, logistic_fgsm(w, b, x[keep], y[keep], eps), y[keep])),
+            "ζ(eps‖w‖₁ − y(wᵀx+b))": float(ours[y_np == s].mean()),
+            "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed[y_np == s].mean())})
+    gap = np.abs(printed - ours)
+    numbers = {
+        "at_fgsm": at_fgsm, "closed_loss": closed, "closed_form_gap": abs(at_fgsm - closed),
+        "printed_gap_positive": float(gap[y_np == 1].max()),
+        "printed_gap_negative": float(gap[y_np == -1].mean()),
+        "printed_loss_negative": float(printed[y_np == -1].mean()),
+        "closed_loss_negative": float(ours[y_np == -1].mean()),
+        "clean_loss": float(np.logaddexp(0.0, -margin).mean()),
+        "random_corner_loss": random_corners, "corners": corners, "w_l1": w_l1,
+    }
+    return pd.DataFrame(rows), numbers
+
+
+def l1_charge(fit: Any, x: Any, y: Any, eps: float) -> dict[str, float]:
+    """What L1 decay at λ = eps charges a linear fit, against what a perturbation of max-norm
+    eps can do (C11): ``rise of the cost`` (the mean cost at the FGSM point minus the clean
+    cost, on x (n, d), y (n,)), ``one-η bound`` (eps·max_j ‖w_j − w_y‖₁, the most one η can
+    raise it; eps‖w‖₁ for logistic regression) and ``L1 charge`` (eps·‖W‖₁, every entry)."""
+    w, b = fit[0], fit[1]
+    if _is_logistic(fit):
+        w_l1 = float(np.abs(to_numpy(w)).sum())
+        rise = float(logistic_adversarial_loss(w, b, x, y, eps) - logistic_loss(w, b, x, y))
+        return {"rise of the cost": rise, "one-η bound": eps * w_l1, "L1 charge": eps * w_l1}
+    W = to_numpy(w)
+    apart = np.abs(W[:, :, None] - W[:, None, :]).sum(axis=0)  # ‖w_j − w_k‖₁, (k, k)
+    rise = float(softmax_loss(w, b, softmax_fgsm(w, b, x, y, eps), y) - softmax_loss(w, b, x, y))
+    return {"rise of the cost": rise,
+            "one-η bound": eps * float(apart.max(axis=0)[to_numpy(y)].mean()),
+            "L1 charge": eps * float(np.abs(W).sum())}

@@ -26,7 +26,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     chapter = Path(args.chapter)
     output = Path(args.output) if args.output else chapter.with_name(chapter.stem + ".out.ipynb")
-    results = run_chapter(chapter, output, _pairs(args.parameter), log_output=args.log)
+    # the book's stored claims tables (the summary's source) change only when asked
+    env = None if args.store_claims else {"ADVLIB_RESULTS": "off"}
+    results = run_chapter(chapter, output, _pairs(args.parameter), log_output=args.log, env=env)
     print(f"executed {chapter} -> {output}")
     for name, value in results.items():
         if name != "claims":
@@ -71,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"))
     p.add_argument("-o", "--output", help="executed notebook (default CHAPTER.out.ipynb)")
     p.add_argument("--log", action="store_true", help="stream the chapter's output")
+    p.add_argument("--store-claims", action="store_true",
+                   help="store the chapter's claims table for the book's summary "
+                        "($ADVLIB_RESULTS, else the book's _build/results), replacing the one "
+                        "stored there; by default a run leaves the book's results alone")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("book", help="execute every chapter with papermill, then render (-W)")
