@@ -43,6 +43,8 @@ __all__ = [
     "rate_chart",
     "training_curves",
     "robustness_chart",
+    "save",
+    "line_chart",
 ]
 
 RENDERERS = ("interactive", "svg")
@@ -124,6 +126,26 @@ def use(renderer: str = "interactive") -> None:
 
 
 use(os.environ.get("ADVLIB_CHARTS", "interactive"))
+
+
+SAVE_FORMATS = ("html", "svg", "json")
+
+
+def save(chart: alt.TopLevelMixin, path: str | os.PathLike) -> None:
+    """Write ``chart`` to ``path`` atomically, in the format its suffix names: ``.html`` (vega
+    inlined: the page works offline), ``.svg`` (static) or ``.json`` (the Vega-Lite spec)."""
+    from pathlib import Path
+
+    from advlib.paths import write_atomic
+
+    path = Path(path)
+    kind = path.suffix.lstrip(".").lower()
+    if kind not in SAVE_FORMATS:
+        raise ValueError(f"charts.save: path must end in one of "
+                         f"{', '.join('.' + f for f in SAVE_FORMATS)}, got {path.name!r}")
+    buffer = io.StringIO()
+    chart.save(buffer, format=kind, **({"inline": True} if kind == "html" else {}))
+    write_atomic(path, buffer.getvalue())
 
 
 @alt.theme.register("advlib", enable=True)
@@ -415,4 +437,53 @@ def robustness_chart(
         return left.properties(title=title) if title else left
     right = _lines(df, y=confidence, y_title="mean confidence", **panel)
     chart = alt.hconcat(left, right).resolve_scale(color="shared")
+    return chart.properties(title=title) if title else chart
+
+
+# --------------------------------------------------------------------------------------------
+# Figures of single chapters, kept here so that a chapter is prose plus a few calls
+
+
+def line_chart(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str | Sequence[str],
+    color: str | None = None,
+    log: bool = False,
+    step: bool = False,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    y_format: str | None = None,
+    title: str | None = None,
+    width: int = 420,
+    height: int = 260,
+) -> alt.Chart:
+    """Lines with a point at every row of ``df``, a tooltip on each.
+
+    y: one column, or several (each drawn as its own line, named in a ``quantity`` legend).
+    color: a column that splits the lines (with one ``y``). log: both axes on log scales.
+    step: draw steps (``step-after``) instead of straight segments.
+    """
+    columns = [y] if isinstance(y, str) else list(y)
+    _require(df, [x, *columns, color], "line_chart: df")
+    if len(columns) > 1:
+        df = df.melt(id_vars=x, value_vars=columns, var_name="quantity", value_name="value")
+        color, y_name = "quantity", "value"
+    else:
+        y_name = columns[0]
+    scale = alt.Scale(type="log") if log else alt.Undefined
+    axis = alt.Axis(format=y_format) if y_format else alt.Axis()
+    encoding = dict(
+        x=alt.X(field=_field(x), type="quantitative", scale=scale, title=x_title or x),
+        y=alt.Y(field=_field(y_name), type="quantitative", scale=scale, axis=axis,
+                title=y_title or y_name),
+        tooltip=[_tooltip(df, c, y_format if c == y_name and y_format else None)
+                 for c in df.columns],
+    )
+    if color is not None:
+        encoding["color"] = alt.Color(field=_field(color), type="nominal", title=None)
+    mark = dict(point=True, interpolate="step-after") if step else dict(point=True)
+    chart = alt.Chart(df).mark_line(**mark).encode(**encoding).properties(width=width,
+                                                                           height=height)
     return chart.properties(title=title) if title else chart
