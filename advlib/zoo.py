@@ -16,12 +16,15 @@ it there first, checkpointing every epoch so that an interrupted build resumes.
 
 from __future__ import annotations
 
+import io
+import time
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
 
 from advlib import models
-from advlib.cache import load_or_train
+from advlib.cache import load_or_train, model_key, model_path, store
 from advlib.checks import check_choice, check_int
 from advlib.data import DATASETS, dataset_id, load_dataset
 from advlib.train import Recipe, fit
@@ -35,6 +38,8 @@ __all__ = [
     "scale_dataset",
     "trained",
     "trained_ensemble",
+    "train_all",
+    "used_recipes",
 ]
 
 SCALES = ("quick", "paper")
@@ -149,6 +154,7 @@ def trained(recipe: Recipe, *, device: str = "auto") -> tuple[torch.nn.Module, d
         raise TypeError(
             f"trained: expects a Recipe (see advlib.zoo.recipe), got {type(recipe).__name__}"
         )
+    _USED.append(recipe)
     x, y = load_dataset(recipe.dataset, "train")
     test = load_dataset(recipe.dataset, "test") if recipe.curves else None
     model, history = load_or_train(
@@ -171,3 +177,100 @@ def trained_ensemble(recipes) -> tuple[models.Ensemble, list[dict]]:
     if not pairs:
         raise ValueError("trained_ensemble: needs at least one recipe")
     return models.Ensemble([m for m, _ in pairs]).eval(), [h for _, h in pairs]
+
+
+_USED: list[Recipe] = []
+
+
+def used_recipes() -> list[Recipe]:
+    """The recipes :func:`trained` was asked for in this process, in order (a copy)."""
+    return list(_USED)
+
+
+def _name(recipe: Recipe) -> str:
+    return f"{recipe.model}-{recipe.training}"
+
+
+def _cached(recipe: Recipe) -> bool:
+    x, y = load_dataset(recipe.dataset, "train")
+    return model_path(recipe.config(), dataset_id(x, y), name=_name(recipe)).is_file()
+
+
+def _train_remote(recipe: Recipe, device: str) -> dict:
+    """On a worker: train ``recipe`` (from the worker's own model cache, where it also
+    checkpoints) and return what the client needs to store it: the CPU weights (serialised),
+    the history, the identity of the worker's data and the seconds it took."""
+    tic = time.perf_counter()
+    model, history = trained(recipe, device=device)
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    x, y = load_dataset(recipe.dataset, "train")
+    return {"state": buffer.getvalue(), "history": history, "data_id": dataset_id(x, y),
+            "seconds": time.perf_counter() - tic}
+
+
+def train_all(
+    recipes: list[Recipe],
+    *,
+    scheduler: str | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> list[dict]:
+    """Train every recipe of ``recipes`` not yet in the model cache: here, one after the other,
+    or with ``scheduler`` (a Dask scheduler address such as ``tcp://host:8786``) on its workers,
+    all at once. A worker trains from its own model cache (so a lost worker's rerun resumes
+    from its checkpoint) and sends back the weights and history, which are stored in this
+    machine's cache under the key this machine computes; a worker whose data differ (another
+    data identity) is an error, not a silent mismatch.
+
+    Returns one row per recipe: name, seed, key, status ("cached", "trained") and seconds.
+    """
+    if not all(isinstance(r, Recipe) for r in recipes):
+        raise TypeError("train_all: recipes must be advlib.train.Recipe objects")
+    rows, todo = [], []
+    for r in recipes:
+        if _cached(r):
+            rows.append({"recipe": r, "status": "cached", "seconds": 0.0})
+        else:
+            todo.append(r)
+    if scheduler is None:
+        for r in tqdm(todo, desc="train", unit="model", disable=not progress):
+            tic = time.perf_counter()
+            trained(r, device=device)
+            rows.append({"recipe": r, "status": "trained", "seconds": time.perf_counter() - tic})
+    elif todo:
+        rows += _train_on_cluster(todo, scheduler, device, progress)
+    return [{"name": _name(row["recipe"]), "seed": row["recipe"].seed,
+             "dataset": row["recipe"].dataset, "epochs": row["recipe"].epochs,
+             "status": row["status"], "seconds": row["seconds"]} for row in rows]
+
+
+def _train_on_cluster(todo: list[Recipe], scheduler: str, device: str, progress: bool):
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise ImportError(
+            "train_all: training on a Dask cluster needs the sweep extra "
+            "(pip install -e .[sweep])"
+        ) from None
+    rows = []
+    with Client(scheduler, timeout="30s") as client:
+        futures = {client.submit(_train_remote, r, device, pure=False): r for r in todo}
+        bar = tqdm(total=len(futures), desc="train (dask)", unit="model", disable=not progress)
+        for future in as_completed(futures):
+            r, result = futures[future], future.result()
+            x, y = load_dataset(r.dataset, "train")
+            data_id = dataset_id(x, y)
+            if result["data_id"] != data_id:
+                raise ValueError(
+                    f"train_all: a worker trained {_name(r)} on other data (identity "
+                    f"{result['data_id']}) than this machine holds ({data_id}); point "
+                    "$ADVLIB_DATA on the workers at the same files"
+                )
+            state = torch.load(io.BytesIO(result["state"]), map_location="cpu", weights_only=True)
+            path = model_path(r.config(), data_id, name=_name(r))
+            store(path, model_key(r.config(), data_id), r.config(), state, result["history"])
+            rows.append({"recipe": r, "status": "trained", "seconds": result["seconds"]})
+            bar.update()
+        bar.close()
+    return rows

@@ -1,4 +1,4 @@
-"""Command line: ``python -m advlib {params,run,book,download}`` (and ``sweep``)."""
+"""Command line: ``python -m advlib {params,run,book,train,download}`` (and ``sweep``)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,32 @@ def _cmd_book(args: argparse.Namespace) -> int:
         return 2
     if args.render_only:
         return render_executed(root)
-    return build(root, _pairs(args.parameter))
+    parameters = _pairs(args.parameter)
+    if args.scale != "quick":
+        parameters["scale"] = args.scale
+    if args.epoch_cap:
+        parameters["epoch_cap"] = str(args.epoch_cap)
+    if args.scheduler:  # train what the chapters need on the cluster first
+        _train(args.scale, args.epoch_cap, args.scheduler, None)
+    return build(root, parameters)
+
+
+def _train(scale: str, epoch_cap: int, scheduler: str | None, only: list[str] | None) -> None:
+    from advlib.book.needs import book_recipes
+    from advlib.zoo import train_all
+
+    recipes = book_recipes(scale, epoch_cap=epoch_cap, chapters=only)
+    where = scheduler or "this machine"
+    print(f"[advlib train] {len(recipes)} models at scale {scale!r} on {where}", flush=True)
+    for row in train_all(recipes, scheduler=scheduler):
+        print(f"[advlib train]   {row['name']} seed {row['seed']} on {row['dataset']}, "
+              f"{row['epochs']} epochs at most: {row['status']} ({row['seconds']:.0f} s)",
+              flush=True)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    _train(args.scale, args.epoch_cap, args.scheduler, args.chapter)
+    return 0
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
@@ -58,6 +83,17 @@ def _cmd_download(args: argparse.Namespace) -> int:
     folder = download_mnist(args.directory)
     print(f"MNIST IDX files (sha256-checked) are in {folder}")
     return 0
+
+
+def _scale_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scale", choices=("quick", "paper"), default="quick",
+                   help="quick: the embedded digits and CI budgets (default); paper: full "
+                        "MNIST and the paper's protocol")
+    p.add_argument("--epoch-cap", type=int, default=0, metavar="N",
+                   help="cap every model's training at N epochs (0: the scale's own)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a Dask scheduler (tcp://host:8786): train the chapters' models on "
+                        "its workers and store them in this machine's model cache")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +121,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="passed to every chapter that declares it (e.g. -p dataset mnist)")
     p.add_argument("--render-only", action="store_true",
                    help="render the notebooks already executed")
+    _scale_options(p)
     p.set_defaults(func=_cmd_book)
+
+    p = sub.add_parser("train", help="train the models the chapters need (here or on Dask)")
+    _scale_options(p)
+    p.add_argument("--chapter", action="append", metavar="STEM",
+                   help="only the models of this chapter (e.g. 06_adversarial_training)")
+    p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("download", help="download full MNIST once (needs internet)")
     p.add_argument("directory", nargs="?", default=None)
