@@ -371,8 +371,8 @@ class _Run:
         r, model = self.recipe, self.model
         stop_on = r.early_stopping if name == "fit" else None
         done = [row for row in self.history["epochs"] if row["phase"] == name]
-        if self.resume is not None and self.resume["phase"] != name and not done:
-            return  # resuming a later phase: this one is over
+        if self.resume is not None and self.resume["phase"] != name:
+            return  # resuming a later phase (the retrain): this one is over
         if name == "retrain" and not done:
             model.load_state_dict(self.initial)
         torch.manual_seed(r.seed)  # dropout masks
@@ -387,6 +387,8 @@ class _Run:
             _set_rng(state["rng"], order, noise, self.device)
             best = (state["best_error"], state["best"])
             self.resume = None
+            if state.get("stopped"):  # killed after early stopping ended this phase
+                epochs = len(done)
         x, y = x.to(self.device), y.to(self.device)
         monitored = {k: (xm.to(self.device), ym.to(self.device)) for k, (xm, ym) in monitored.items()}
         steps = math.ceil(len(x) / r.batch_size)
@@ -415,20 +417,20 @@ class _Run:
                     best = (error, (epoch, copy.deepcopy(model.state_dict())))
                 elif r.patience is not None and epoch - best[1][0] >= r.patience:
                     stop = True
-            self._save(name, opt, order, noise, best)
+            self._save(name, opt, order, noise, best, stop)
             if stop:
                 break
         if stop_on:
             self.history["best_epoch"], state = best[1]
             model.load_state_dict(state)
 
-    def _save(self, phase, opt, order, noise, best):
+    def _save(self, phase, opt, order, noise, best, stopped):
         if self.checkpoint is None:
             return
         state = {
             "recipe": self.recipe.config(), "phase": phase, "history": self.history,
             "model": self.model.state_dict(), "optimizer": opt.state_dict(),
-            "initial": self.initial, "best_error": best[0], "best": best[1],
+            "initial": self.initial, "best_error": best[0], "best": best[1], "stopped": stopped,
             "rng": _get_rng(order, noise, self.device),
         }
         buffer = io.BytesIO()
