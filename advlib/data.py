@@ -267,37 +267,54 @@ def download_mnist(
 ) -> Path:
     """Download the four MNIST IDX files once into ``directory`` (default ``<cache>/data/mnist``).
 
-    Each file is fetched with pooch into a temporary name, its sha256 checked, then renamed, so
-    a failed or corrupt download leaves nothing behind. Files already present are re-hashed and
-    kept if they match. ``downloader`` is passed to ``pooch.retrieve`` (tests use it to fetch
-    from local files). Returns the directory.
+    Each file is fetched with pooch into a staging folder inside ``directory``, its sha256
+    checked, then moved into place atomically (:func:`advlib.paths.replace_atomic`), so a
+    failed, corrupt or killed download never leaves a partial file under a final name. Files
+    already present are re-hashed and kept if they match. The whole download runs under a lock
+    on ``directory`` (:func:`advlib.paths.locked_folder`): a second process waits, then finds
+    the verified copies; a killed download's staging folder is removed by the next one.
+    ``downloader`` is passed to ``pooch.retrieve`` (tests use it to fetch from local files).
+    Returns the directory.
     """
+    import shutil
+    import tempfile
+
     import pooch
+
+    from advlib.paths import locked_folder, replace_atomic
 
     folder = Path(directory) if directory is not None else cache_dir() / "data" / "mnist"
     folder.mkdir(parents=True, exist_ok=True)
-    for name, sha in (files or MNIST_FILES).items():
-        target = folder / name
-        if target.exists():
-            if _sha256(target) == sha:
-                continue
-            target.unlink()  # a stale or corrupt copy: fetch it again
-        errors = []
-        for mirror in mirrors:
-            try:
-                pooch.retrieve(
-                    mirror + name, known_hash=f"sha256:{sha}", fname=name, path=folder,
-                    downloader=downloader, progressbar=False,
-                )
-                break
-            except Exception as exc:  # noqa: BLE001  (network, HTTP and hash errors alike)
-                # pooch deletes its temporary file on any failure; the target was never written.
-                errors.append(f"{mirror}{name}: {exc}")
-        else:
-            raise DataError(
-                f"could not download {name} with sha256 {sha}; nothing was kept in {folder}. "
-                "Tried:\n  " + "\n  ".join(errors)
-            )
+    with locked_folder(folder):
+        for leftover in folder.glob(".download-*"):  # a killed download's (no other one runs)
+            shutil.rmtree(leftover, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
+        try:
+            for name, sha in (files or MNIST_FILES).items():
+                target = folder / name
+                if target.exists():
+                    if _sha256(target) == sha:
+                        continue
+                    target.unlink()  # a stale or corrupt copy: fetch it again
+                errors = []
+                for mirror in mirrors:
+                    try:
+                        pooch.retrieve(
+                            mirror + name, known_hash=f"sha256:{sha}", fname=name, path=staging,
+                            downloader=downloader, progressbar=False,
+                        )
+                    except Exception as exc:  # noqa: BLE001  (network, HTTP, hash errors)
+                        errors.append(f"{mirror}{name}: {exc}")
+                        continue
+                    replace_atomic(staging / name, target)
+                    break
+                else:
+                    raise DataError(
+                        f"could not download {name} with sha256 {sha}; nothing was kept in "
+                        f"{folder}. Tried:\n  " + "\n  ".join(errors)
+                    )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
