@@ -11,11 +11,19 @@
     chart.html         the main result against the first swept parameter (works offline)
     chart.svg          the same chart, static
 
-``<run>`` is made from the given parameters (``eps=0.1,seed=2``). Each run's two files are
-written atomically as it finishes and the table is rebuilt from them, so an interrupted sweep
-keeps what finished, and running the same sweep again skips the runs that succeeded with the
-same chapter source (``resume=False`` / ``--no-resume`` redoes them; failed runs always rerun).
-Runs set ``ADVLIB_RESULTS=off``, so a sweep never overwrites the book's claims tables.
+``<run>`` is made from the given parameters (``eps=0.1,seed=2``). Every file is written
+atomically (:func:`advlib.paths.write_atomic`); each run's two files as it finishes, and the
+table is rebuilt from them, so an interrupted or killed sweep keeps what finished and shows no
+partial file. Running the same sweep again skips the runs that succeeded with the same
+*resume key*: the chapter's source, the science code's digest
+(:func:`advlib.book.sphinxext.advlib_digest`) and the data's identity (:func:`data_identity`)
+(``resume=False`` / ``--no-resume`` redoes them; failed runs always rerun).
+
+A sweep runs a run only while it holds that run's lock (``<out>/.locks/<run>.lock``, released
+by the system when the sweep dies), so two sweeps into one ``--out`` share the work and never
+run the same run twice: a run locked by the other sweep is left to it and picked up from its
+record when it finishes (or run here, if that sweep died). Runs set ``ADVLIB_RESULTS=off``, so
+a sweep never overwrites the book's claims tables.
 """
 
 from __future__ import annotations
@@ -31,23 +39,27 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from advlib.paths import write_atomic
 from advlib.book.runner import ParameterError, chapter_parameters, check_parameters
+from advlib.paths import remove_stale_temporaries, write_atomic
 
 if TYPE_CHECKING:
     import altair as alt
     import pandas as pd
 
-__all__ = ["sweep", "expand_grid", "run_name", "runs_table", "chart", "add_parser", "exit_code"]
+__all__ = ["sweep", "expand_grid", "run_name", "runs_table", "chart", "data_identity",
+           "resume_key", "add_parser", "exit_code"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 """Read by torch (OpenMP), MKL and OpenBLAS when the kernel imports them."""
 FIXED_COLUMNS = ("run", "status", "error", "seconds")
 MAX_FAILED_CODE = 25
+POLL_SECONDS = 0.05  # how often the scheduler looks for finished runs and released locks
+RESUME_KEY = ("chapter_sha256", "advlib_sha256", "data_sha256")
 _SAFE = re.compile(r"^[A-Za-z0-9._+\-]+$")
 
 
@@ -156,7 +168,7 @@ def _child() -> None:
         outcome = {"status": "ok", "error": "", "results": results}
     except Exception as exc:  # noqa: BLE001  (any failure of the chapter is this run's result)
         outcome = {"status": "failed", "error": _error_text(exc), "results": {}}
-    Path(spec["outcome"]).write_text(json.dumps(outcome), encoding="utf-8")
+    write_atomic(spec["outcome"], json.dumps(outcome))
 
 
 def _dask_worker() -> str:
@@ -210,7 +222,7 @@ def _run_one(task: dict, threads: int | dict[str, int], children: _Children | No
 
 
 # --------------------------------------------------------------------------------------------
-# Executors: yield (task, outcome) as runs finish
+# Executors: where runs execute (threads starting processes, or a Dask cluster)
 
 
 def _failed(exc: BaseException) -> dict:
@@ -218,22 +230,57 @@ def _failed(exc: BaseException) -> dict:
             "seconds": None, "worker": None}
 
 
-def _local(tasks: list[dict], workers: int, threads: int) -> Iterator[tuple[dict, dict]]:
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+class _Local:
+    """Runs in processes started by a pool of ``workers`` threads (``threads`` torch threads
+    per run)."""
 
-    children = _Children()
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="advlib-sweep")
-    futures = {pool.submit(_run_one, task, threads, children): task for task in tasks}
-    try:
-        for future in as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except Exception as exc:  # noqa: BLE001
-                yield futures[future], _failed(exc)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-        children.stop()
-        pool.shutdown(wait=True)
+    def __init__(self, workers: int, threads: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.slots, self.threads = workers, threads
+        self.children = _Children()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="advlib-sweep")
+
+    def submit(self, task: dict):
+        return self.pool.submit(_run_one, task, self.threads, self.children)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.children.stop()
+        self.pool.shutdown(wait=True)
+
+
+class _Dask:
+    """Runs on a Dask cluster: a ``LocalCluster`` of ``workers`` (``scheduler="local"``) or the
+    scheduler at an address; as many runs at a time as the cluster has threads."""
+
+    def __init__(self, scheduler: str, workers: int | None, threads: int | None,
+                 runs: int) -> None:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        if scheduler == "local":
+            self.cluster = LocalCluster(n_workers=workers or min(cores(), runs),
+                                        threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+        self.client = Client(self.cluster if self.cluster is not None else scheduler)
+        self.plan = threads or _cluster_threads(self.client)
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        self.slots = workers or max(1, sum(w["nthreads"] for w in info.values()))
+        self.futures: list = []
+
+    def submit(self, task: dict):
+        future = self.client.submit(_run_one, task, self.plan, pure=False)
+        self.futures.append(future)
+        return future
+
+    def close(self) -> None:
+        self.client.cancel(self.futures)
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def _cluster_threads(client: Any) -> dict[str, int]:
@@ -247,32 +294,78 @@ def _cluster_threads(client: Any) -> dict[str, int]:
             for addr, info in workers.items()}
 
 
-def _dask(tasks: list[dict], scheduler: str, workers: int | None,
-          threads: int | None) -> Iterator[tuple[dict, dict]]:
-    import logging
+# --------------------------------------------------------------------------------------------
+# Run locks: two sweeps into one folder never run the same run twice
 
-    from distributed import Client, LocalCluster, as_completed
 
-    cluster = None
-    if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers or min(cores(), len(tasks)), threads_per_worker=1,
-                               processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-    client = Client(cluster if cluster is not None else scheduler)
-    futures: dict = {}
+class _RunLocks:
+    """One lock file per run under ``<out>/.locks``, taken without waiting (``flock``: the
+    system releases a dead sweep's locks, so a killed sweep blocks nothing)."""
+
+    def __init__(self, out: Path) -> None:
+        self.folder = out / ".locks"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.held: dict[str, Any] = {}
+
+    def claim(self, run: str) -> bool:
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.folder / f"{run}.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        self.held[run] = lock
+        return True
+
+    def release(self, run: str) -> None:
+        lock = self.held.pop(run, None)
+        if lock is not None:
+            lock.release()
+
+    def release_all(self) -> None:
+        for run in list(self.held):
+            self.release(run)
+
+
+def _schedule(tasks: list[dict], executor: Any, locks: _RunLocks,
+              settled: Callable[[dict], bool]) -> Iterator[tuple[dict, dict | None]]:
+    """Execute ``tasks`` on ``executor``, at most ``executor.slots`` at a time, each only while
+    this sweep holds its run's lock; yield ``(task, outcome)`` as runs finish, the lock still
+    held while the caller stores the outcome. A run whose lock another sweep holds is tried
+    again later (never waited for while holding other locks: two sweeps cannot deadlock); once
+    claimed, a run ``settled`` finds finished by the other sweep is yielded with outcome None."""
+    queue, waiting, flying = deque(tasks), [], {}
     try:
-        plan = threads or _cluster_threads(client)
-        futures = {client.submit(_run_one, task, plan, pure=False): task for task in tasks}
-        for future in as_completed(list(futures)):
-            try:
-                yield futures[future], future.result()
-            except Exception as exc:  # noqa: BLE001  (a lost worker fails its run only)
-                yield futures[future], _failed(exc)
+        while queue or waiting or flying:
+            while queue and len(flying) < executor.slots:
+                task = queue.popleft()
+                if not locks.claim(task["run"]):
+                    waiting.append(task)
+                elif settled(task):
+                    locks.release(task["run"])
+                    yield task, None
+                else:
+                    flying[executor.submit(task)] = task
+            if not queue and waiting:
+                queue.extend(waiting)  # the other sweep may have released some by now
+                waiting.clear()
+            done = [future for future in flying if future.done()]
+            if not done:
+                time.sleep(POLL_SECONDS)
+            for future in done:
+                task = flying.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001  (a lost worker fails its run only)
+                    outcome = _failed(exc)
+                try:
+                    yield task, outcome
+                finally:
+                    locks.release(task["run"])
     finally:
-        client.cancel(list(futures))
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        executor.close()
+        locks.release_all()
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,11 +419,13 @@ def runs_table(records: list[dict]) -> "pd.DataFrame":
 
 
 def _write_table(table: "pd.DataFrame", out: Path) -> None:
-    for name, write in (("results.parquet", lambda p: table.to_parquet(p, index=False)),
-                        ("results.csv", lambda p: table.to_csv(p, index=False))):
-        tmp = out / f".{name}.tmp"
-        write(tmp)
-        os.replace(tmp, out / name)  # readers never see half a table
+    """``results.parquet`` and ``results.csv``, each written atomically: never half a table."""
+    import io
+
+    parquet = io.BytesIO()
+    table.to_parquet(parquet, index=False)
+    write_atomic(out / "results.parquet", parquet.getvalue())
+    write_atomic(out / "results.csv", table.to_csv(index=False))
 
 
 def _numeric(table: "pd.DataFrame", column: str) -> bool:
@@ -381,8 +476,65 @@ def chart(table: "pd.DataFrame", metric: str, swept: list[str], *,
 # The sweep
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+_FILE_DIGESTS: dict[tuple, str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, remembered by path, size and modification time."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _FILE_DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        _FILE_DIGESTS[key] = digest.hexdigest()
+    return _FILE_DIGESTS[key]
+
+
+def _folder_identity(folder: Path) -> dict[str, Any]:
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        return {"folder": str(folder), "files": None}
+    files = sorted(p for p in folder.iterdir() if "-idx" in p.name and p.is_file())
+    return {"folder": str(folder.resolve()), "files": {p.name: _file_digest(p) for p in files}}
+
+
+def data_identity() -> dict[str, Any]:
+    """What data a run may read, as it is now: each place the chapters' data comes from (full
+    MNIST: ``$ADVLIB_DATA`` and ``<cache>/data/mnist``; Fashion-MNIST: ``$ADVLIB_FASHION_MNIST``
+    and Debian's folder), resolved, with the sha256 of every IDX file in it (None: no such
+    folder), and the sha256 of the embedded digits' file. A copied, replaced or re-pointed data
+    set changes it; hashing is remembered per file by size and modification time."""
+    import importlib.resources
+
+    from advlib import data
+    from advlib.paths import cache_dir
+
+    places = {"mnist cache": cache_dir() / "data" / "mnist",
+              "fashion-mnist debian": Path(data.FASHION_MNIST_DEBIAN_DIR)}
+    for variable in ("ADVLIB_DATA", "ADVLIB_FASHION_MNIST"):
+        if os.environ.get(variable):
+            places[variable] = Path(os.environ[variable])
+    identity: dict[str, Any] = {name: _folder_identity(folder) for name, folder in places.items()}
+    package, name = data.EMBEDDED_RESOURCE
+    try:
+        with importlib.resources.as_file(importlib.resources.files(package) / name) as path:
+            identity["embedded"] = _file_digest(Path(path))
+    except (ModuleNotFoundError, FileNotFoundError):
+        identity["embedded"] = None
+    return identity
+
+
+def resume_key(chapter: str | Path) -> dict[str, str]:
+    """What a finished run must share with a new one to be skipped: the sha256 of the chapter's
+    source, of the science code (:func:`~advlib.book.sphinxext.advlib_digest`) and of
+    :func:`data_identity`."""
+    from advlib.book.sphinxext import advlib_digest
+
+    data = json.dumps(data_identity(), sort_keys=True).encode()
+    return {"chapter_sha256": _file_digest(Path(chapter)), "advlib_sha256": advlib_digest(),
+            "data_sha256": hashlib.sha256(data).hexdigest()}
 
 
 def _load(path: Path) -> dict | None:
@@ -399,9 +551,24 @@ def _save(runs: Path, task: dict, outcome: dict) -> None:
         write_atomic(runs / f"{name}.ipynb", outcome["notebook"])
     else:
         (runs / f"{name}.ipynb").unlink(missing_ok=True)  # not a stale notebook of an older run
-    record = {k: task[k] for k in ("run", "chapter", "chapter_sha256", "parameters", "values")}
+    record = {k: task[k] for k in ("run", "chapter", *RESUME_KEY, "parameters", "values")}
     record.update({k: outcome[k] for k in ("status", "error", "seconds", "worker", "results")})
+    record["finished"] = time.time()
     write_atomic(runs / f"{name}.json", json.dumps(record, indent=1))
+
+
+def _settled(runs: Path, task: dict, *, resume: bool, since: float) -> bool:
+    """Whether ``task`` needs no run: another sweep finished it after ``since`` (whatever its
+    status: a run is never run twice at once), or, with ``resume``, it succeeded before with
+    the same parameters and resume key and its notebook is there."""
+    done = _load(runs / f"{task['run']}.json")
+    if not done:
+        return False
+    if done.get("finished", 0.0) >= since:
+        return True
+    return (resume and done.get("status") == "ok" and done.get("parameters") == task["parameters"]
+            and all(done.get(k) == task[k] for k in RESUME_KEY)
+            and (runs / f"{task['run']}.ipynb").is_file())
 
 
 def _progress(enabled: bool | None, total: int, done: int, desc: str):
@@ -446,35 +613,39 @@ def sweep(
         raise ValueError(f"sweep: threads must be >= 1, got {threads}")
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
+    for folder in (out, runs):  # what a killed sweep was writing
+        remove_stale_temporaries(folder)
 
-    digest = _digest(chapter)
+    since, key = time.time(), resume_key(chapter)
     # the kernel inherits ADVLIB_* settings (the model cache above all); never the book's results
     env = {k: v for k, v in os.environ.items() if k.startswith("ADVLIB_")}
     env["ADVLIB_RESULTS"] = "off"
     tasks = []
     for values in combos:
-        name = run_name(values)
         plain = json.loads(json.dumps(values))
-        done = _load(runs / f"{name}.json")
-        if (resume and done and done.get("status") == "ok" and done.get("parameters") == plain
-                and done.get("chapter_sha256") == digest and (runs / f"{name}.ipynb").is_file()):
-            continue
-        tasks.append({"run": name, "chapter": str(chapter), "chapter_sha256": digest,
+        tasks.append({"run": run_name(values), "chapter": str(chapter), **key,
                       "parameters": plain, "values": {**defaults, **plain}, "env": env})
 
-    finished: Iterator[tuple[dict, dict]] = (done for done in ())  # closable: all resumed
-    if tasks and scheduler is None:
-        workers = workers or min(cores(), len(tasks))
-        finished = _local(tasks, workers, threads or max(1, cores() // workers))
-    elif tasks:
-        finished = _dask(tasks, scheduler, workers, threads)
-    bar = _progress(progress, len(combos), len(combos) - len(tasks), chapter.stem)
+    def settled(task: dict) -> bool:
+        return _settled(runs, task, resume=resume, since=since)
+
+    pending = [task for task in tasks if not settled(task)]
+    finished: Iterator[tuple[dict, dict | None]] = iter(())
+    if pending:
+        if scheduler is None:
+            workers = workers or min(cores(), len(pending))
+            executor = _Local(workers, threads or max(1, cores() // workers))
+        else:
+            executor = _Dask(scheduler, workers, threads, len(pending))
+        finished = _schedule(pending, executor, _RunLocks(out), settled)
+    bar = _progress(progress, len(combos), len(combos) - len(pending), chapter.stem)
     try:
         with closing(finished):
             for task, outcome in finished:
-                _save(runs, task, outcome)
-                if outcome["status"] != "ok" and not bar.disable:
-                    bar.write(f"failed: {task['run']}: {outcome['error']}", file=sys.stderr)
+                if outcome is not None:  # None: the other sweep into this folder ran it
+                    _save(runs, task, outcome)
+                    if outcome["status"] != "ok" and not bar.disable:
+                        bar.write(f"failed: {task['run']}: {outcome['error']}", file=sys.stderr)
                 bar.update()
     finally:
         bar.close()
@@ -493,9 +664,11 @@ def sweep(
                              f"{', '.join(numeric) or '(none)'}")
     table.attrs.update(metric=metric, swept=swept, out=str(out))
     if metric is not None and (table["status"] == "ok").any():
+        from advlib.book import charts
+
         figure = chart(table, metric, swept, title=f"{chapter.stem}: {metric}")
-        figure.save(str(out / "chart.html"), inline=True)  # vega bundled in: works offline
-        figure.save(str(out / "chart.svg"))
+        charts.save(figure, out / "chart.html")  # vega bundled in: works offline
+        charts.save(figure, out / "chart.svg")
     return table
 
 
