@@ -1,10 +1,10 @@
 """Sphinx extension: the book's pages work with no network.
 
 - Interactive charts: vl-convert ships Vega, Vega-Lite and vega-embed as one JavaScript bundle.
-  It is written once per vl-convert version to ``_build/advlib_static/advlib-vega.js``, wrapped
-  in a function scope (its top-level names, such as ``_``, would otherwise clash with the
-  theme's scripts), served from the site's ``_static/`` and loaded in every page's head, before
-  the charts' inline scripts run.
+  It is written (atomically, as every file here) once per vl-convert version to
+  ``_build/advlib_static/advlib-vega.js``, wrapped in a function scope (its top-level names,
+  such as ``_``, would otherwise clash with the theme's scripts), served from the site's
+  ``_static/`` and loaded in every page's head, before the charts' inline scripts run.
 - Mathematics: MathJax 3 (``tex-svg-full.js``, all TeX extensions, SVG output so no web fonts)
   from the ``django-static-mathjax`` wheel is served from ``_static/mathjax/`` instead of a CDN.
 - Thebe: jupyter-book always loads ``sphinx_thebe``, which puts a CDN address and a
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import shutil
 from pathlib import Path
 
 from advlib.paths import write_atomic
@@ -40,10 +39,7 @@ def _write_if_changed(path: Path, header: str, make_body) -> Path:
         with open(path, encoding="utf-8") as f:
             if f.read(len(header)) == header:
                 return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(header + make_body(), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, header + make_body())
     return path
 
 
@@ -70,8 +66,7 @@ def copy_mathjax(folder: Path) -> Path | None:
         return None
     target = folder / MATHJAX
     if not (target.is_file() and target.stat().st_size == Path(str(source)).stat().st_size):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(str(source), target)
+        write_atomic(target, source.read_bytes())  # a killed copy never leaves half a MathJax
     return target
 
 
