@@ -31,11 +31,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from advlib.checks import check_choice, check_labels, check_x
+from advlib.checks import as_tensor, check_choice, check_int, check_labels, check_real, check_x
 from advlib.models import Classifier
 
 __all__ = ["COVARIANCES", "ATTACK_LOSSES", "GaussianClassifier", "gaussian_classifier"]
@@ -109,13 +108,13 @@ def gaussian_classifier(
     where = "gaussian_classifier"
     check_choice(covariance, where=where, name="covariance", allowed=COVARIANCES)
     check_choice(attack_loss, where=where, name="attack_loss", allowed=ATTACK_LOSSES)
-    if not (isinstance(var_smoothing, (int, float)) and math.isfinite(var_smoothing)
-            and var_smoothing > 0):
-        raise ValueError(f"{where}: var_smoothing must be a number > 0, got {var_smoothing!r}")
-    x = torch.as_tensor(np.asarray(x))
+    check_real(var_smoothing, where=where, name="var_smoothing", low=0.0, open_low=True)
+    num_classes = check_int(num_classes, where=where, name="num_classes", low=2)
+    x = as_tensor(x, where=where)
     check_x(x, where=where, ndim=2)
-    y = torch.as_tensor(np.asarray(y))
+    y = as_tensor(y, where=where, name="y")
     check_labels(y, where=where, n=x.shape[0], num_classes=num_classes)
+    y = y.long()  # any integer labels (the check refused the rest)
     counts = torch.bincount(y, minlength=num_classes)
     if (counts == 0).any():
         missing = torch.nonzero(counts == 0).flatten().tolist()

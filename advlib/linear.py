@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from array_api_compat import array_namespace, is_cupy_namespace
+from array_api_compat import is_cupy_namespace
 
 from advlib.checks import (
     check_choice,
@@ -30,6 +30,8 @@ from advlib.checks import (
     check_namespace,
     check_pm1_labels,
     check_positive,
+    check_real,
+    check_seed,
     check_weights,
     check_x,
 )
@@ -108,11 +110,16 @@ def backend(name: str = "auto") -> ModuleType:
 
 def backend_name(xp: ModuleType) -> str:
     """``"cupy"`` or ``"numpy"`` for an array module or array-API namespace."""
+    if not isinstance(xp, ModuleType):
+        raise TypeError(f"backend_name: xp must be an array module (numpy, cupy or an array-API "
+                        f"namespace), got {type(xp).__name__}")
     return "cupy" if is_cupy_namespace(xp) or getattr(xp, "__name__", "") == "cupy" else "numpy"
 
 
 def to_numpy(a: Any) -> np.ndarray:
     """A NumPy copy of a NumPy or CuPy array (for charts and tables)."""
+    if not (hasattr(a, "shape") and hasattr(a, "dtype")):
+        raise TypeError(f"to_numpy: a must be a NumPy or CuPy array, got {type(a).__name__}")
     if hasattr(a, "get"):
         return a.get()
     return np.asarray(a)
@@ -124,22 +131,30 @@ def to_numpy(a: Any) -> np.ndarray:
 
 def sign_perturbation(w: Any, eps: float) -> Any:
     """η = eps·sign(w), the max-norm-eps perturbation that most increases wᵀx; shape of ``w``."""
-    eps = check_eps(eps, where="sign_perturbation")
-    xp = array_namespace(w)
+    eps = check_eps(eps, where="sign_perturbation", scalar=True)
+    xp = _weights_namespace(w, "sign_perturbation")
     return eps * xp.sign(w)
 
 
 def activation_change(w: Any, eps: float) -> Any:
     """wᵀη for η = eps·sign(w): exactly eps·‖w‖₁, a scalar (or (k,) for w of shape (d, k))."""
-    eps = check_eps(eps, where="activation_change")
-    xp = array_namespace(w)
+    eps = check_eps(eps, where="activation_change", scalar=True)
+    xp = _weights_namespace(w, "activation_change")
     return eps * xp.sum(xp.abs(w), axis=0)
+
+
+def _weights_namespace(w, where):
+    """The namespace of weights ``w`` (d,) or (d, k), after checking them: floating, finite."""
+    check_x(w, where=where, name="w")
+    if len(w.shape) not in (1, 2):
+        raise ValueError(f"{where}: w must have shape (d,) or (d, k), got shape {tuple(w.shape)}")
+    return check_namespace(w, where=where)
 
 
 def quantize_8bit(x: Any) -> Any:
     """Store ``x`` in [0, 1] as an 8-bit image and read it back: round(255·x)/255, clipped."""
     check_x(x, where="quantize_8bit", clip=None)
-    xp = array_namespace(x)
+    xp = check_namespace(x, where="quantize_8bit")
     return xp.round(xp.clip(x, 0.0, 1.0) * 255.0) / 255.0
 
 
@@ -380,6 +395,10 @@ def softmax_predict(W: Any, b: Any, x: Any) -> Any:
 
 def error_rate(y_pred: Any, y: Any) -> float:
     """Share of examples with y_pred != y, a float in [0, 1]; both (n,)."""
+    for name, a in (("y_pred", y_pred), ("y", y)):
+        if not (hasattr(a, "shape") and hasattr(a, "dtype")):
+            raise TypeError(f"error_rate: {name} must be an array of labels (n,), got "
+                            f"{type(a).__name__}")
     if tuple(y_pred.shape) != tuple(y.shape) or len(y.shape) != 1:
         raise ValueError(
             f"error_rate: y_pred and y must both have shape (n,), got {tuple(y_pred.shape)} "
@@ -395,15 +414,15 @@ def error_rate(y_pred: Any, y: Any) -> float:
 
 def l1_penalty(w: Any, l1: float) -> Any:
     """l1·‖w‖₁, summed over every entry of w (d,) or W (d, k): a 0-d array."""
-    l1 = check_eps(l1, where="l1_penalty", name="l1")
-    xp = check_namespace(w, where="l1_penalty")
+    l1 = check_eps(l1, where="l1_penalty", name="l1", scalar=True)
+    xp = _weights_namespace(w, "l1_penalty")
     return l1 * xp.sum(xp.abs(w))
 
 
 def l1_grad(w: Any, l1: float) -> Any:
     """The subgradient l1·sign(w) of :func:`l1_penalty`, shape of w (0 where w is 0)."""
-    l1 = check_eps(l1, where="l1_grad", name="l1")
-    xp = check_namespace(w, where="l1_grad")
+    l1 = check_eps(l1, where="l1_grad", name="l1", scalar=True)
+    xp = _weights_namespace(w, "l1_grad")
     return l1 * xp.sign(w)
 
 
@@ -433,14 +452,10 @@ def _fit_args(x, y, objective, eps, l1, alpha, epochs, lr, batch_size, seed, whe
     check_x(x, where=where, ndim=2)
     xp = check_namespace(x, y, where=where)
     check_choice(objective, where=where, name="objective", allowed=OBJECTIVES)
-    eps = check_eps(eps, where=where)
-    l1 = check_eps(l1, where=where, name="l1")
-    if not isinstance(eps, float) or not isinstance(l1, float):
-        raise TypeError(f"{where}: eps and l1 must be real numbers (one for all examples)")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-        raise ValueError(f"{where}: alpha must be a real number in [0, 1], got {alpha!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"{where}: seed must be an int, got {seed!r}")
+    eps = check_eps(eps, where=where, scalar=True)
+    l1 = check_eps(l1, where=where, name="l1", scalar=True)
+    alpha = check_real(alpha, where=where, name="alpha", low=0.0, high=1.0)
+    seed = check_seed(seed, where=where)
     return xp, dict(
         objective=objective, eps=eps, l1=l1, alpha=float(alpha),
     ), dict(
@@ -538,6 +553,9 @@ def fit_logistic(
     xp, obj, loop = _fit_args(x, y, objective, eps, l1, alpha, epochs, lr, batch_size, seed, where)
     check_pm1_labels(y, where=where, n=x.shape[0])
     yf = xp.astype(y, x.dtype)
+    if bool(xp.all(yf == yf[0])):
+        raise ValueError(f"{where}: y holds one class only ({int(yf[0]):+d}); training needs "
+                         "examples of both -1 and +1")
 
     def objective_(w, b, xb, yb):
         return _logistic_objective(xp, w, b, xb, yb, **obj)
@@ -578,6 +596,9 @@ def fit_softmax(
         num_classes = int(xp.max(y)) + 1
     k = check_positive(num_classes, where=where, name="num_classes", integer=True)
     check_labels(y, where=where, n=x.shape[0], num_classes=k)
+    if bool(xp.all(y == y[0])):
+        raise ValueError(f"{where}: y holds one class only ({int(y[0])}); training needs "
+                         "examples of at least 2 classes")
     onehot = _onehot(xp, y, k, x.dtype)
 
     def objective_(W, b, xb, ob):
