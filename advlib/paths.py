@@ -13,10 +13,23 @@ from typing import Iterator
 
 
 def cache_dir() -> Path:
-    """Root of advlib's caches: ``$ADVLIB_CACHE`` if set, else the user cache directory."""
+    """Root of advlib's caches: ``$ADVLIB_CACHE`` if set, else the user cache directory
+    (``$XDG_CACHE_HOME/advlib`` or ``~/.cache/advlib``).
+
+    ``$ADVLIB_CACHE`` must name a folder advlib can read and write; a missing one is created
+    (with its parents). One that names a file, cannot be read or written, or cannot be created
+    is a ValueError, never a silent fall-back to another folder.
+    """
+    from advlib.checks import check_folder
+
     env = os.environ.get("ADVLIB_CACHE")
     if env:
-        return Path(env).expanduser().resolve()
+        folder = check_folder(env, where="cache_dir", name="$ADVLIB_CACHE", create=True)
+        if not os.access(folder, os.W_OK):
+            raise ValueError(f"cache_dir: $ADVLIB_CACHE names the folder {folder}, which cannot "
+                             "be written (permission denied); it must be a folder advlib may "
+                             "write to")
+        return folder.resolve()
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "advlib"
