@@ -20,7 +20,16 @@ import pandas as pd
 import torch
 
 from advlib.attacks import DEFAULT_CLIP, bim, chunk_rows, fgsm_with_scores, frozen, input_gradient
-from advlib.checks import as_model_inputs, check_choice, check_clip, check_eps, check_int
+from advlib.checks import (
+    as_model_inputs,
+    check_choice,
+    check_clip,
+    check_eps,
+    check_int,
+    check_model,
+    check_real,
+    check_seed,
+)
 
 __all__ = [
     "ATTACKS",
@@ -47,6 +56,29 @@ Clip = tuple[float, float] | None
 def _probs(model, scores):
     probs = getattr(model, "probs", None)
     return probs(scores) if probs is not None else torch.softmax(scores, dim=-1)
+
+
+def _check_models(models, where):
+    """``models``: a non-empty dict of name → torch module."""
+    if not isinstance(models, Mapping) or not models:
+        raise TypeError(f"{where}: models must be a non-empty dict of name → torch module, got "
+                        f"{type(models).__name__}")
+    for name, model in models.items():
+        check_model(model, where=where, name=f"models[{name!r}]")
+
+
+def _check_grid(grid, where, name="eps_grid", low=0.0):
+    """A non-empty list of finite numbers >= ``low`` (None: any sign), as floats."""
+    grid = grid.tolist() if isinstance(grid, np.ndarray) else grid
+    if isinstance(grid, (str, bytes)) or not isinstance(grid, Sequence) or not grid:
+        raise TypeError(f"{where}: {name} must be a non-empty list of numbers, got {grid!r}")
+    span = "" if low is None else f" >= {low:g}"
+    for v in grid:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(
+                v) or (low is not None and v < low):
+            raise ValueError(f"{where}: every value of {name} must be a finite number{span}, "
+                             f"got {v!r}")
+    return [float(v) for v in grid]
 
 
 def _scores(model, x):
@@ -94,7 +126,7 @@ def evaluate(
     probability, mean max probability over the mistakes only (nan when there are none), count.
     """
     x, y = as_model_inputs(model, x, y, where="evaluate")
-    eps = check_eps(eps, where="evaluate")
+    eps = check_eps(eps, where="evaluate", scalar=True)
     clip = check_clip(clip, where="evaluate")
     if eps > 0:
         x = fgsm_with_scores(model, x, y, eps, clip=clip)[0]
@@ -109,6 +141,9 @@ def monitor(
     own forward pass): ``{prefix}_error`` and ``{prefix}_adv_error``, for training curves and
     early stopping."""
     x, y = as_model_inputs(model, x, y, where="monitor")
+    eps = check_eps(eps, where="monitor", scalar=True)
+    if not isinstance(prefix, str) or not prefix:
+        raise TypeError(f"monitor: prefix must be a non-empty string, got {prefix!r}")
     x_adv, clean = fgsm_with_scores(model, x, y, eps, clip=clip, scores=True)
     return {f"{prefix}_error": _rates(model, clean, y)["error"],
             f"{prefix}_adv_error": _rates(model, _scores(model, x_adv), y)["error"]}
@@ -122,6 +157,9 @@ def fgsm_summary(
     paper's) and clipped to ``clipped``: one row per model (the index), columns
     ``clean error``, ``clean confidence``, ``FGSM error``, ``FGSM confidence``, ``FGSM
     confidence on mistakes`` and the same three for the clipped examples (``... (clipped)``)."""
+    _check_models(models, "fgsm_summary")
+    eps = check_eps(eps, where="fgsm_summary", scalar=True)
+    clipped = check_clip(clipped, where="fgsm_summary")
     rows = {}
     for name, model in models.items():
         xm, ym = as_model_inputs(model, x, y, where="fgsm_summary")
@@ -159,7 +197,8 @@ def adversarial(
     clip: None (the default) for the paper's unclipped examples, or (0, 1).
     """
     check_choice(attack, where="adversarial", name="attack", allowed=ATTACKS)
-    eps = check_eps(eps, where="adversarial")
+    eps = check_eps(eps, where="adversarial", scalar=True)
+    seed = check_seed(seed, where="adversarial")
     x, y = as_model_inputs(model, x, y, where="adversarial")
     if attack == "fgsm":
         return fgsm_with_scores(model, x, y, eps, clip=clip)[0].cpu()
@@ -188,6 +227,8 @@ def robustness_curve(
     Returns one row per (model, eps): model, eps, attack, error, confidence (mean max
     probability), mistake_confidence (over the mistakes), n. eps = 0 is the clean test set.
     """
+    _check_models(models, "robustness_curve")
+    eps_grid = _check_grid(eps_grid, "robustness_curve")
     rows = []
     for name, model in models.items():
         for eps in eps_grid:
@@ -212,6 +253,7 @@ def transfer(
     Returns :func:`advlib.train.evaluate`'s dict for ``target`` on those examples, plus
     ``source_error``: the source's own error on them.
     """
+    check_model(target, where="transfer", name="target")
     x_adv = adversarial(source, x, y, eps, clip=clip)
     result = evaluate(target, x_adv, y, clip=None)
     result["source_error"] = evaluate(source, x_adv, y, clip=None)["error"]
@@ -234,7 +276,10 @@ def example_digits(
     Returns NumPy arrays: clean (n, 784), adversarial (n, 784), labels, and pred/confidence for
     both (``clean_pred``, ``clean_confidence``, ``adv_pred``, ``adv_confidence``).
     """
-    x, y = np.asarray(x), np.asarray(y)
+    n = check_int(n, where="example_digits", name="n", low=1)
+    seed = check_seed(seed, where="example_digits")
+    x, y = as_model_inputs(model, x, y, where="example_digits")
+    x, y = x.cpu().numpy(), y.cpu().numpy()
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(y))
     picked, seen = [], set()
@@ -272,12 +317,15 @@ def agreement(predictions: Mapping[str, Any], y: Any) -> pd.DataFrame:
     fraction where they give the same class; symmetric in a and b). Rates are nan on no inputs.
     Two models that err at random among the nine wrong classes agree 1/9 of the time.
     """
+    if not isinstance(predictions, Mapping) or not predictions:
+        raise TypeError(f"agreement: predictions must be a non-empty dict of model name → "
+                        f"predicted classes (n,), got {type(predictions).__name__}")
     y = np.asarray(y)
     preds = {name: np.asarray(p) for name, p in predictions.items()}
     for name, p in preds.items():
         if p.shape != y.shape:
             raise ValueError(f"agreement: predictions of {name!r} have shape {p.shape}, "
-                             f"labels {y.shape}")
+                             f"labels {y.shape}; they must have one per label")
     rows = []
     for a, pa in preds.items():
         for b, pb in preds.items():
@@ -310,8 +358,10 @@ def scores_along_fgsm(
     every eps of ``eps_grid`` (negative eps go the other way), unclipped. Returns float
     (n, len(eps_grid), k); the prediction at each point is the argmax over the last axis.
     """
-    x = torch.as_tensor(x)
-    eps = torch.as_tensor(np.asarray(eps_grid, dtype=np.float32))
+    eps = torch.as_tensor(np.asarray(_check_grid(eps_grid, "scores_along_fgsm", low=None),
+                                     dtype=np.float32))
+    batch_size = check_int(batch_size, where="scores_along_fgsm", name="batch_size", low=1)
+    x = as_model_inputs(model, x, where="scores_along_fgsm")
     s = fgsm_direction(model, x, y)
     out = []
     with frozen(model), torch.no_grad():
@@ -348,7 +398,8 @@ def piecewise_linear_fit(
     if v.ndim == 1:
         v = v[:, None]
     if v.shape[0] != t.shape[0]:
-        raise ValueError(f"piecewise_linear_fit: {t.shape[0]} points t but values {v.shape}")
+        raise ValueError(f"piecewise_linear_fit: {t.shape[0]} points t but values {v.shape}; "
+                         "values must have one row per point")
     if not (isinstance(pieces, int) and 1 <= pieces <= 4):
         raise ValueError(f"piecewise_linear_fit: pieces must be an int in 1..4, got {pieces!r}")
     grid = np.linspace(t.min(), t.max(), candidates + 2)[1:-1]
@@ -379,7 +430,12 @@ def fooled_range(scores: Any, y: Any, eps_grid: Sequence[float]) -> pd.DataFrame
     (how often the predicted class changes along the line).
     """
     scores, y = np.asarray(scores), np.asarray(y)
-    eps = np.asarray(eps_grid, dtype=np.float64)
+    eps = np.asarray(_check_grid(eps_grid, "fooled_range", low=None), dtype=np.float64)
+    if scores.ndim != 3 or y.shape != (scores.shape[0],) or scores.shape[1] != len(eps):
+        raise ValueError(
+            f"fooled_range: scores must be (n, m, k) with y (n,) and m = {len(eps)} eps values, "
+            f"got scores {scores.shape} and y {y.shape}"
+        )
     pred = scores.argmax(axis=-1)  # (n, m)
     wrong = pred != y[:, None]
     zero = int(np.abs(eps).argmin())
@@ -421,6 +477,12 @@ def rubbish(
     all draws) and ``n``; classes has one row per (model, class) with ``count`` and ``share``
     of that model's false positives.
     """
+    where = "rubbish"
+    _check_models(models, where)
+    n = check_int(n, where=where, name="n", low=1)
+    seed = check_seed(seed, where=where)
+    threshold = check_real(threshold, where=where, name="threshold", low=0.0, high=1.0)
+    num_classes = check_int(num_classes, where=where, name="num_classes", low=1)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 784, generator=gen)
     summary, classes = [], []

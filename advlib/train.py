@@ -51,9 +51,11 @@ from advlib import models
 from advlib.attacks import DEFAULT_CLIP, frozen, model_loss
 from advlib.checks import (
     as_model_inputs,
+    check_bool,
     check_choice,
     check_clip,
     check_eps,
+    check_finite_model,
     check_int,
     check_positive,
     check_seed,
@@ -160,8 +162,8 @@ class Recipe:
             if getattr(self, name) is not None:
                 check_int(getattr(self, name), where=where, name=name, low=1)
         check_seed(self.seed, where=where)
-        for name in ("eps", "valid_eps", "l1"):
-            check_eps(getattr(self, name), where=where, name=name)
+        for name in ("eps", "valid_eps", "l1"):  # one number each: a recipe is hashed as JSON
+            check_eps(getattr(self, name), where=where, name=name, scalar=True)
         for name in ("lr", "lr_end"):
             if getattr(self, name) is not None:
                 check_positive(getattr(self, name), where=where, name=name)
@@ -188,7 +190,8 @@ class Recipe:
             self.training == "hidden" or self.l1
         ):
             raise ValueError(
-                f"{where}: training='hidden' and l1 need a maxout model, got {self.model!r}"
+                f"{where}: training='hidden' and l1 are only for the maxout models ('maxout', "
+                f"'maxout-sigmoid'), got model={self.model!r}"
             )
         if self.retrain and not self.early_stopping:
             raise ValueError(
@@ -319,8 +322,13 @@ def fit(
     if not isinstance(recipe, Recipe):
         raise TypeError(f"{where}: recipe must be an advlib.train.Recipe, got {type(recipe).__name__}")
     _check_model_fits(model, recipe, where)
+    check_finite_model(model, where=where)
     x, y = as_model_inputs(model, x, y, where=where, pixels=True, classes=2)
     dev = resolve_device(device, where=where)
+    if progress is not None:
+        check_bool(progress, where=where, name="progress (or None)")
+    if checkpoint is not None:
+        _check_checkpoint(checkpoint, where)
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("CI")
 
@@ -596,6 +604,23 @@ def _check_model_fits(model, recipe: Recipe, where: str) -> None:
         raise ValueError(
             f"{where}: l1 needs a model with a first_layer; {type(model).__name__} has none"
         )
+
+
+def _check_checkpoint(checkpoint, where):
+    """A checkpoint path that can be written: a str or os.PathLike, not a folder, below no
+    file (checked before the first epoch, not after it)."""
+    if isinstance(checkpoint, bool) or not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"{where}: checkpoint must be None or a file path (str or os.PathLike), "
+                        f"got {type(checkpoint).__name__}")
+    path = Path(checkpoint)
+    if path.is_dir():
+        raise ValueError(f"{where}: checkpoint {path} is a folder; it must be a file path")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{where}: checkpoint {path} lies under {parent}, which is a "
+                                 "file; it must be a path inside a folder")
+            break
 
 
 def _pair(data, name, where):

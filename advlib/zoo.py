@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from advlib import models
 from advlib.cache import load_or_train, model_key, model_path, store
-from advlib.checks import check_choice, check_int
+from advlib.checks import check_choice, check_int, resolve_device
 from advlib.data import DATASETS, dataset_id, load_dataset
 from advlib.train import Recipe, fit
 
@@ -133,7 +133,8 @@ def recipe(
     fields = set(Recipe.__dataclass_fields__)
     unknown = sorted(set(overrides) - fields)
     if unknown:
-        raise TypeError(f"{where}: unknown Recipe fields {unknown}; fields are {sorted(fields)}")
+        raise TypeError(f"{where}: unknown Recipe fields {unknown}; overrides must be Recipe "
+                        f"fields: {', '.join(sorted(fields))}")
     chosen = dict(CATALOGUE[name])
     if scale == "paper":
         chosen.update(PAPER_PROTOCOL)
@@ -154,6 +155,7 @@ def trained(recipe: Recipe, *, device: str = "auto") -> tuple[torch.nn.Module, d
         raise TypeError(
             f"trained: expects a Recipe (see advlib.zoo.recipe), got {type(recipe).__name__}"
         )
+    resolve_device(device, where="trained")  # also when the model comes from the cache
     _USED.append(recipe)
     x, y = load_dataset(recipe.dataset, "train")
     test = load_dataset(recipe.dataset, "test") if recipe.curves else None
@@ -173,9 +175,17 @@ def trained(recipe: Recipe, *, device: str = "auto") -> tuple[torch.nn.Module, d
 def trained_ensemble(recipes) -> tuple[models.Ensemble, list[dict]]:
     """An :class:`advlib.models.Ensemble` of the trained models of ``recipes`` (e.g. one recipe
     over several seeds), in eval mode, and their histories."""
+    if isinstance(recipes, Recipe) or not hasattr(recipes, "__iter__"):
+        raise TypeError(f"trained_ensemble: recipes must be a list of Recipes, got "
+                        f"{type(recipes).__name__}")
+    recipes = list(recipes)
+    for r in recipes:
+        if not isinstance(r, Recipe):
+            raise TypeError(f"trained_ensemble: recipes must be a list of Recipes (see "
+                            f"advlib.zoo.recipe), got a {type(r).__name__} among them")
     pairs = [trained(r) for r in recipes]
     if not pairs:
-        raise ValueError("trained_ensemble: needs at least one recipe")
+        raise ValueError("trained_ensemble: needs at least one recipe; got an empty list")
     return models.Ensemble([m for m, _ in pairs]).eval(), [h for _, h in pairs]
 
 
