@@ -611,6 +611,7 @@ def sweep(
         raise ValueError(f"sweep: workers must be >= 1, got {workers}")
     if threads is not None and threads < 1:
         raise ValueError(f"sweep: threads must be >= 1, got {threads}")
+    check_sweep_arguments(chapter, out=out, metric=metric, scheduler=scheduler)
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     for folder in (out, runs):  # what a killed sweep was writing
@@ -680,6 +681,116 @@ def exit_code(table: "pd.DataFrame") -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# Arguments checked before anything runs
+
+_SCHEDULER = re.compile(r"^((tcp|tls|ws|wss|ucx|inproc)://[^\s/]+|[^\s/:]+:\d+)$")
+
+
+def recorded_names(chapter: str | Path) -> tuple[set[str], set[str], bool]:
+    """What the chapter's source records, read without running it: ``(names, claim_ids,
+    complete)``. ``names`` are the literal names of its ``record`` calls (and the
+    ``paper_<claim>_<field>`` names of ``record_paper``); ``claim_ids`` the literal ids of its
+    ``Claim`` rows; ``complete`` is False when some name or id is computed (an f-string, a
+    variable), so that the lists may miss some."""
+    import ast
+
+    from advlib.book.paper import PAPER
+    from advlib.book.runner import chapter_notebook
+
+    names: set[str] = set()
+    ids: set[str] = set()
+    complete = True
+    for cell in chapter_notebook(chapter).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics: what the cell records is unknown
+            complete = False
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(
+                node.func, "id", None)
+            first = node.args[0] if node.args else None
+            if func == "record":
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    names.add(first.value)
+                elif isinstance(first, ast.Dict) and all(
+                        isinstance(k, ast.Constant) and isinstance(k.value, str)
+                        for k in first.keys):
+                    names.update(k.value for k in first.keys)
+                else:
+                    complete = False
+            elif func == "record_paper":
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and arg.value in PAPER:
+                        names.update(f"paper_{arg.value}_{field}" for field in PAPER[arg.value])
+                    else:
+                        complete = False
+            elif func == "Claim":
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    ids.add(first.value)
+                else:
+                    complete = False
+            elif func == "claims_table":
+                names.add("claims_holding")
+    return names, ids, complete
+
+
+def _metric_known(metric: str, names: set[str], ids: set[str], params: set[str]) -> bool:
+    if metric in names - params or any(metric == f"{n}_recorded" for n in names & params):
+        return True
+    if any(metric.startswith(f"{n}_") for n in names):  # a recorded dict: name_key
+        return True
+    return any(re.fullmatch(rf"{re.escape(i)}(_\d+)?_ours", metric) for i in ids)
+
+
+def check_sweep_arguments(chapter: str | Path, *, out: str | Path, metric: str | None,
+                          scheduler: str | None) -> None:
+    """The checks :func:`sweep` makes before anything runs, besides the grid's: ``out`` is a
+    folder or can be made one; ``metric`` is a numeric result the chapter records (as far as
+    its source says: computed names cannot be checked before a run); ``scheduler`` is None,
+    ``"local"`` or a Dask address. Raises ParameterError."""
+    out = Path(out)
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                where = "is a file" if folder == out else f"lies under {folder}, a file"
+                raise ParameterError(f"sweep: --out {out} {where}; it must be a folder "
+                                     "(created if missing)")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise ParameterError(f"sweep: --out {out}: the folder {folder} cannot be "
+                                     "written; it must be a folder advlib may write to")
+            break
+    if scheduler is not None and scheduler != "local" and not (
+            isinstance(scheduler, str) and _SCHEDULER.match(scheduler)):
+        raise ParameterError(f"sweep: --scheduler must be 'local' or a Dask scheduler address "
+                             f"such as tcp://HOST:8786, got {scheduler!r}")
+    if metric is None:
+        return
+    params = set(chapter_parameters(chapter))
+    if not isinstance(metric, str) or not metric.strip():
+        raise ParameterError(f"sweep: --metric must name a recorded result, got {metric!r}")
+    if metric in params or metric in FIXED_COLUMNS:
+        what = "a parameter" if metric in params else "a column of every sweep table"
+        raise ParameterError(f"sweep: --metric {metric!r} is {what}, not a result; it must name "
+                             "a numeric result the chapter records")
+    if metric.endswith("_verdict") or metric == "data" or re.fullmatch(r"data_\d+", metric):
+        raise ParameterError(f"sweep: --metric {metric!r} is text (a verdict or a data note); it "
+                             "must name a numeric result")
+    names, ids, complete = recorded_names(chapter)
+    if complete and not _metric_known(metric, names, ids, params):
+        shown = sorted(n for n in names if not n.startswith("paper_"))
+        raise ParameterError(
+            f"sweep: --metric {metric!r} is not a result {Path(chapter).name} records; it must be "
+            f"one of: {', '.join(shown) or '(none)'}"
+            + (f", or <claim>_ours for claims {', '.join(sorted(ids))}" if ids else "")
+        )
+
+
+# --------------------------------------------------------------------------------------------
 # Command line
 
 
@@ -688,7 +799,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     for name, *values in args.parameter or []:
         if not values:
             raise ParameterError(f"sweep: -p {name} needs at least one value")
-        grid.setdefault(name, []).extend(values)
+        if name in grid:
+            raise ParameterError(
+                f"sweep: parameter {name} is given twice (-p {name} ... -p {name} ...); give all "
+                f"its values after one -p, e.g. -p {name} {' '.join(grid[name] + values)}"
+            )
+        grid[name] = list(values)
+    from advlib.book.cli import check_environment
+
+    check_environment()  # the runs' kernels inherit $ADVLIB_*: a bad folder fails them all
     try:
         table = sweep(args.chapter, grid, out=args.out, workers=args.workers,
                       scheduler=args.scheduler, resume=args.resume, metric=args.metric,
