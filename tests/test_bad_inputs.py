@@ -81,7 +81,7 @@ def api(group: str, label: str, call: Callable[[], object], **kw) -> None:
 
 def cli(label: str, *argv: str, process: bool = False, **kw) -> None:
     verb = argv[0] if argv and not argv[0].startswith("-") else "(none)"
-    verb = verb if verb in ("params", "run", "book", "download", "sweep") else "(none)"
+    verb = verb if verb in ("params", "run", "book", "train", "download", "sweep") else "(none)"
     CASES.append(Case(f"cli {verb}", label, argv=tuple(argv), process=process, **kw))
 
 
@@ -758,6 +758,14 @@ cli("book: the same -p twice", "book", "@book", "-p", "eps", "0.1", "-p", "eps",
 cli("book: a value of the wrong type", "book", "@book", "-p", "seed", "one")
 cli("book: -p with --render-only", "book", "@book", "--render-only", "-p", "eps", "0.1")
 cli("book: $ADVLIB_FASHION_MNIST a file", "book", "@book", env=env(ADVLIB_FASHION_MNIST="@a-file"))
+cli("train: a chapter that trains nothing", "train", "--chapter", "03_nowhere")
+cli("train: --epoch-cap negative", "train", "--epoch-cap", "-1")
+cli("train: --epoch-cap a fraction", "train", "--epoch-cap", "1.5")
+cli("train: --scale 'huge'", "train", "--scale", "huge")
+cli("train: --scheduler not an address", "train", "--scheduler", "my laptop")
+cli("train: $ADVLIB_CACHE a file", "train", env=env(ADVLIB_CACHE="@a-file"))
+cli("book: --epoch-cap negative", "book", "@book", "--epoch-cap", "-2")
+cli("book: -p scale instead of --scale", "book", "@book", "-p", "scale", "paper")
 cli("download: DIRECTORY a file", "download", "@a-file")
 cli("download: DIRECTORY under a file", "download", "@a-file/mnist")
 cli("download: $ADVLIB_CACHE a file", "download", env=env(ADVLIB_CACHE="@a-file"))
