@@ -10,8 +10,9 @@ finished epoch, so an interrupted run resumes there.
 
 Two processes that ask for the same key (two sweep workers) train it once: training happens
 under a per-key file lock, and the file is written under a temporary name and renamed, so no
-reader ever sees half a file. A corrupt or unreadable entry, or one whose weights are not all
-finite, is retrained with a warning.
+reader ever sees half a file; a writer killed mid-write leaves a temporary file that the next
+``load_or_train`` of that key removes. A corrupt or unreadable entry, or one whose weights are
+not all finite, is retrained with a warning.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Callable
 import torch
 from filelock import FileLock
 
-from advlib.paths import cache_dir, write_atomic
+from advlib.paths import cache_dir, remove_stale_temporaries, write_atomic
 from advlib.train import TRAIN_VERSION
 
 __all__ = ["CacheWarning", "models_dir", "model_key", "model_path", "load_or_train", "store"]
@@ -116,6 +117,8 @@ def load_or_train(
                         f"{type(accept).__name__}")
     path = model_path(config, data_id, name=name, folder=folder)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for written in (path, path.with_suffix(".ckpt")):  # what a killed writer left half-written
+        remove_stale_temporaries(path.parent, written.name)
     key = path.stem.rsplit("-", 1)[-1]
     model = make()
     if not isinstance(model, torch.nn.Module):

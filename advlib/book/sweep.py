@@ -480,9 +480,9 @@ _FILE_DIGESTS: dict[tuple, str] = {}
 
 
 def _file_digest(path: Path) -> str:
-    """sha256 of a file's bytes, remembered by path, size and modification time."""
+    """sha256 of a file's bytes, remembered by path, inode, size and change times."""
     stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     if key not in _FILE_DIGESTS:
         digest = hashlib.sha256()
         with open(path, "rb") as f:
@@ -505,7 +505,7 @@ def data_identity() -> dict[str, Any]:
     MNIST: ``$ADVLIB_DATA`` and ``<cache>/data/mnist``; Fashion-MNIST: ``$ADVLIB_FASHION_MNIST``
     and Debian's folder), resolved, with the sha256 of every IDX file in it (None: no such
     folder), and the sha256 of the embedded digits' file. A copied, replaced or re-pointed data
-    set changes it; hashing is remembered per file by size and modification time."""
+    set changes it; hashes are remembered per file by inode, size and times."""
     import importlib.resources
 
     from advlib import data
@@ -631,7 +631,7 @@ def sweep(
         return _settled(runs, task, resume=resume, since=since)
 
     pending = [task for task in tasks if not settled(task)]
-    finished: Iterator[tuple[dict, dict | None]] = iter(())
+    finished: Iterator[tuple[dict, dict | None]] = (done for done in ())  # closable: all done
     if pending:
         if scheduler is None:
             workers = workers or min(cores(), len(pending))
