@@ -712,9 +712,9 @@ def fit_objectives(x: Any, y: Any, eps_values: Any, *, model: str, epochs: int,
 
 
 def objectives_table(fits: dict, x_test: Any, y_test: Any, eps: float) -> pd.DataFrame:
-    """One row per fit of :func:`fit_objectives`: ``objective``, ``eps``, ``train error`` (after
-    the last epoch), ``test error``, ``FGSM test error (same eps)`` (at the fit's own eps; the
-    clean fit at ``eps``), ``FGSM test error (eps <eps>)`` and ``‖w‖₁``."""
+    """One row per fit of :func:`fit_objectives`, indexed by (``objective``, ``eps``): ``train
+    error`` (after the last epoch), ``test error``, ``FGSM test error (same eps)`` (at the fit's
+    own eps; the clean fit at ``eps``), ``FGSM test error (eps <eps>)`` and ``‖w‖₁``."""
     rows = []
     for (objective, e), fit in fits.items():
         test_clean, test_fgsm = fgsm_errors(fit, x_test, y_test, e if e else eps)
@@ -722,7 +722,7 @@ def objectives_table(fits: dict, x_test: Any, y_test: Any, eps: float) -> pd.Dat
                      "test error": test_clean, "FGSM test error (same eps)": test_fgsm,
                      f"FGSM test error (eps {eps:g})": fgsm_errors(fit, x_test, y_test, eps)[1],
                      "‖w‖₁": fit.history["w_l1"][-1]})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index(["objective", "eps"])
 
 
 def penalty_history(fits: dict) -> pd.DataFrame:
@@ -796,15 +796,19 @@ def l1_charge(fit: Any, x: Any, y: Any, eps: float) -> dict[str, float]:
     """What L1 decay at λ = eps charges a linear fit, against what a perturbation of max-norm
     eps can do (C11): ``rise of the cost`` (the mean cost at the FGSM point minus the clean
     cost, on x (n, d), y (n,)), ``one-η bound`` (eps·max_j ‖w_j − w_y‖₁, the most one η can
-    raise it; eps‖w‖₁ for logistic regression) and ``L1 charge`` (eps·‖W‖₁, every entry)."""
+    raise it; eps‖w‖₁ for logistic regression), ``L1 charge`` (eps·‖W‖₁, every entry), and
+    the ratios ``L1 charge / one-η bound`` and ``L1 charge / rise``."""
     w, b = fit[0], fit[1]
     if _is_logistic(fit):
         w_l1 = float(np.abs(to_numpy(w)).sum())
         rise = float(logistic_adversarial_loss(w, b, x, y, eps) - logistic_loss(w, b, x, y))
-        return {"rise of the cost": rise, "one-η bound": eps * w_l1, "L1 charge": eps * w_l1}
-    W = to_numpy(w)
-    apart = np.abs(W[:, :, None] - W[:, None, :]).sum(axis=0)  # ‖w_j − w_k‖₁, (k, k)
-    rise = float(softmax_loss(w, b, softmax_fgsm(w, b, x, y, eps), y) - softmax_loss(w, b, x, y))
-    return {"rise of the cost": rise,
-            "one-η bound": eps * float(apart.max(axis=0)[to_numpy(y)].mean()),
-            "L1 charge": eps * float(np.abs(W).sum())}
+        bound = charge = eps * w_l1
+    else:
+        W = to_numpy(w)
+        apart = np.abs(W[:, :, None] - W[:, None, :]).sum(axis=0)  # ‖w_j − w_k‖₁, (k, k)
+        rise = float(softmax_loss(w, b, softmax_fgsm(w, b, x, y, eps), y)
+                     - softmax_loss(w, b, x, y))
+        bound = eps * float(apart.max(axis=0)[to_numpy(y)].mean())
+        charge = eps * float(np.abs(W).sum())
+    return {"rise of the cost": rise, "one-η bound": bound, "L1 charge": charge,
+            "L1 charge / one-η bound": charge / bound, "L1 charge / rise": charge / rise}

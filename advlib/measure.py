@@ -47,6 +47,20 @@ __all__ = [
     "piecewise_linear_fit",
     "fooled_range",
     "rubbish",
+    "rate_noise",
+    "train_test_errors",
+    "typical_digit",
+    "line_classes",
+    "error_along_line",
+    "fooled_summary",
+    "AGREEMENT_RATES",
+    "agreement_rates",
+    "line_points",
+    "ensemble_attacks",
+    "PIXEL_RULES",
+    "attack_loss",
+    "attack_study",
+    "attack_table",
 ]
 
 ATTACKS = ("fgsm", "pgd", "bim")
@@ -499,3 +513,265 @@ def rubbish(
             classes.append({"model": name, "class": k, "count": int(c),
                             "share": float(c / counts.sum()) if counts.sum() else 0.0})
     return pd.DataFrame(summary), pd.DataFrame(classes)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables the chapters report
+
+
+def rate_noise(rate: float, n: int) -> float:
+    """Two standard errors of a rate measured on ``n`` examples, 2·sqrt(rate(1 − rate)/n): the
+    difference below which two rates on test sets of that size are not told apart."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"rate_noise: n must be a count >= 1, got {n!r}")
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"rate_noise: rate must lie in [0, 1], got {rate!r}")
+    return 2 * math.sqrt(rate * (1 - rate) / n)
+
+
+def train_test_errors(
+    models: Mapping[str, torch.nn.Module], x_train: Any, y_train: Any, x_test: Any, y_test: Any,
+    eps: float,
+) -> pd.DataFrame:
+    """Each model's ``train error`` (on its training set), ``test error`` and ``FGSM test
+    error`` (its own FGSM examples of the test set at ``eps``, unclipped as in the paper): one
+    row per model (the index). x (n, 784) float32, y (n,) int64."""
+    rows = {name: {"train error": evaluate(model, x_train, y_train)["error"],
+                   "test error": evaluate(model, x_test, y_test)["error"],
+                   "FGSM test error": evaluate(model, x_test, y_test, eps, clip=None)["error"]}
+            for name, model in models.items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+
+
+def typical_digit(ranges: pd.DataFrame) -> int:
+    """The input to draw as a typical one, from :func:`fooled_range`'s table: of the inputs
+    classified right at eps = 0, the first whose ``wrong_fraction`` is nearest the median over
+    all inputs (its index, a row label of ``ranges``)."""
+    right = ranges[ranges["correct_width"].notna()]
+    if right.empty:
+        raise ValueError("typical_digit: no input is classified right at eps = 0")
+    return int((right["wrong_fraction"] - ranges["wrong_fraction"].median()).abs().idxmin())
+
+
+def line_classes(scores: Any, label: int) -> dict[str, Any]:
+    """The classes along one FGSM line, from the scores (m, k) of one input at m eps values
+    (:func:`scores_along_fgsm`'s row): ``class_changes`` (how often the predicted class
+    changes), ``classes`` (how many classes are predicted) and ``correct_fraction`` (the share
+    of the line predicted ``label``)."""
+    pred = np.asarray(scores).argmax(axis=1)
+    return {"class_changes": int((pred[1:] != pred[:-1]).sum()),
+            "classes": len(set(pred.tolist())),
+            "correct_fraction": float((pred == label).mean())}
+
+
+def error_along_line(lines: Mapping[str, Any], y: Any, eps_grid: Sequence[float], *,
+                     every: int = 1) -> pd.DataFrame:
+    """The fraction of inputs each model misclassifies at each eps along its own FGSM line:
+    ``lines`` maps a model name to :func:`scores_along_fgsm`'s (n, m, k) scores, y (n,) the
+    true classes, ``eps_grid`` the m eps values; ``every`` keeps every k-th eps (for a chart).
+    One row per (model, kept eps): ``model``, ``eps``, ``error``."""
+    y, eps = np.asarray(y), np.asarray(eps_grid)[::every]
+    return pd.concat([
+        pd.DataFrame({"model": name, "eps": eps, "error": (
+            np.asarray(s)[:, ::every].argmax(axis=-1) != y[:, None]).mean(axis=0)})
+        for name, s in lines.items()], ignore_index=True)
+
+
+def fooled_summary(ranges: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Medians over the inputs of :func:`fooled_range`'s tables, one column per model: the
+    share of the line misclassified, of its eps > 0 half, the width of the correct interval
+    around 0, and the number of class changes."""
+    return pd.DataFrame({name: {
+        "median share of the line misclassified": r["wrong_fraction"].median(),
+        "… of its eps > 0 half": r["wrong_fraction_positive"].median(),
+        "median width of the correct interval around 0": r["correct_width"].median(),
+        "median number of class changes": r["class_changes"].median(),
+    } for name, r in ranges.items()})
+
+
+AGREEMENT_RATES = {
+    "rbf_on_maxout_mistakes": ("maxout", "rbf", "b_predicts_a",
+                               "RBF predicts maxout's class | maxout wrong"),
+    "softmax_on_maxout_mistakes": ("maxout", "softmax", "b_predicts_a",
+                                   "softmax predicts maxout's class | maxout wrong"),
+    "softmax_agrees_maxout": ("maxout", "softmax", "agree_both_wrong",
+                              "softmax = maxout | both wrong"),
+    "rbf_agrees_maxout": ("maxout", "rbf", "agree_both_wrong", "RBF = maxout | both wrong"),
+    "rbf_agrees_softmax": ("softmax", "rbf", "agree_both_wrong", "RBF = softmax | both wrong"),
+}
+"""The paper's five agreement rates (C25): name → (model a, model b, column of
+:func:`agreement`'s table, what it measures)."""
+
+
+def agreement_rates(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The paper's five agreement rates (Sec. 8, C25) from :func:`agreement`'s table of
+    predictions keyed "maxout", "softmax" and "rbf" (indexed by ("a", "b") or not).
+
+    One row per rate of :data:`AGREEMENT_RATES` (the index): ``what`` it measures, ``rate``,
+    and ``n``, the examples it is a rate over (a's mistakes for ``b_predicts_a``, the examples
+    both get wrong for ``agree_both_wrong``).
+    """
+    pairs = pairs if list(pairs.index.names) == ["a", "b"] else pairs.set_index(["a", "b"])
+    rows = {}
+    for name, (a, b, column, what) in AGREEMENT_RATES.items():
+        if (a, b) not in pairs.index:
+            raise ValueError(f"agreement_rates: no pair ({a!r}, {b!r}); predictions must be "
+                             "keyed 'maxout', 'softmax' and 'rbf'")
+        row = pairs.loc[(a, b)]
+        n = row["a_mistakes"] if column == "b_predicts_a" else row["both_wrong"]
+        rows[name] = {"what": what, "rate": float(row[column]), "n": int(n)}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def line_points(model: torch.nn.Module, x: Any, y: Any, eps_values: Sequence[float]):
+    """One input x (1, 784) with label y (1,) moved to x + eps·sign(∇ₓJ) for each eps of
+    ``eps_values`` (unclipped; negative eps go against the gradient), and the model's answers
+    there: ``(images (m, 784) float32, pred (m,), confidence (m,))``."""
+    x = np.asarray(x, dtype=np.float32)
+    direction = fgsm_direction(model, x, y).numpy()
+    images = (x[0] + np.asarray(eps_values)[:, None] * direction).astype(np.float32)
+    pred, confidence, _ = predict(model, images)
+    return images, pred, confidence
+
+
+def ensemble_attacks(members: Sequence[torch.nn.Module], x: Any, y: Any,
+                     eps: float) -> pd.DataFrame:
+    """Ensembles of the first k of ``members`` (k = 1 … M; :class:`advlib.models.Ensemble`,
+    the mean of their probabilities) attacked three ways (Sec. 9, C27): ``FGSM on the whole
+    ensemble``, ``FGSM on member 1 only`` (examples made on the first member alone) and
+    ``none (clean)``; FGSM at ``eps``, unclipped. One row per (members, attack) with
+    :func:`evaluate`'s ``error``, ``confidence``, ``mistake_confidence`` and ``n``."""
+    from advlib.models import Ensemble
+
+    members = list(members)
+    if not members:
+        raise ValueError("ensemble_attacks: needs at least one member")
+    x_member = adversarial(members[0], x, y, eps, clip=None)  # made on member 1 alone
+    rows = []
+    for k in range(1, len(members) + 1):
+        sub = Ensemble(members[:k]).eval()
+        for attack, r in (("FGSM on the whole ensemble", evaluate(sub, x, y, eps, clip=None)),
+                          ("FGSM on member 1 only", evaluate(sub, x_member, y, clip=None)),
+                          ("none (clean)", evaluate(sub, x, y, clip=None))):
+            rows.append({"members": k, "attack": attack, **r})
+    return pd.DataFrame(rows)
+
+
+PIXEL_RULES = {False: "unclipped", True: "clipped to [0, 1]"}
+"""How the pixels of an adversarial example are treated, by ``clip``: the labels of the tables."""
+
+
+def attack_loss(model: torch.nn.Module, x: Any, y: Any, eps: float, *, attack: str = "fgsm",
+                clip: Clip = None, steps: int = 20, seed: int = 0) -> float:
+    """The mean attack objective J(θ, x_adv, y) (the model's own loss, e.g. −log p_y for RBF
+    units) after :func:`adversarial`'s ``attack`` at ``eps``: which attack climbed J higher."""
+    from advlib.attacks import model_loss
+
+    x_adv = adversarial(model, x, y, eps, attack=attack, clip=clip, steps=steps, seed=seed)
+    with frozen(model), torch.no_grad():
+        return float(model_loss(model, model(x_adv), torch.as_tensor(np.asarray(y))))
+
+
+def attack_study(
+    models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps_grid: Sequence[float],
+    sizes: Mapping[str, float], *, keys: Mapping[str, str], clean: str, trained: str,
+    clip: bool = False, steps: int = 20, seed: int = 0, loss_of: str | None = None,
+) -> dict[str, Any]:
+    """FGSM against PGD on a set of models, and what an adversarially trained one kept (the
+    book's chapter 12; Madry et al. 2018, Kurakin et al. 2017, Tramèr et al. 2018).
+
+    models: name → model (names as charts colour them); keys: name → a short key for the
+    numbers ("maxout"). clean, trained: the names of the network trained clean and of the one
+    adversarially trained. sizes: a label → eps, in increasing order (e.g. {"small": .1,
+    "large": .25}). clip: whether the headline attacks clip to [0, 1] (the other rule is shown
+    beside them). PGD: ``steps`` steps, random start from ``seed``.
+
+    Returns ``curve`` (:func:`robustness_curve`'s FGSM table over ``eps_grid`` and the sizes,
+    headline pixels), ``attacks`` (FGSM and PGD at the sizes under both pixel rules, headline
+    first; columns model, eps, attack, pixels, error, ...) and ``numbers``:
+    ``<key>_clean``, ``<key>_top_confidence`` (at the largest eps of the curve),
+    ``<key>_<attack>_<size>`` and the same ``_beside`` (the other pixel rule); ``gain_<attack>_
+    <size>`` (the clean network's error minus the trained one's) and ``gain_kept_<size>``
+    (PGD's gain over FGSM's; None when FGSM shows none), with ``_beside``; ``adv_peak_error``
+    and ``adv_peak_eps`` (the trained network's highest FGSM error below the largest size);
+    ``transfer_<size>`` (the trained network's error on FGSM examples made on the clean one);
+    ``large_verdict`` (in words, from the largest size's gain kept); and, for the model
+    ``loss_of``, ``rbf_loss_<attack>_<size>`` (:func:`attack_loss`).
+    """
+    eps_values = [float(e) for e in sizes.values()]
+    if not (eps_values and eps_values[0] > 0
+            and all(a < b for a, b in zip(eps_values, eps_values[1:]))):
+        raise ValueError(f"attack_study: sizes must be positive and increasing, got {dict(sizes)}")
+    for name in (clean, trained, *([loss_of] if loss_of else [])):
+        if name not in models:
+            raise ValueError(f"attack_study: no model {name!r}; models are {list(models)}")
+    headline, beside = PIXEL_RULES[clip], PIXEL_RULES[not clip]
+    headline_clip = (0.0, 1.0) if clip else None
+    grid = sorted({float(e) for e in eps_grid} | {0.0, *eps_values})
+    curve = robustness_curve(models, x, y, grid, clip=headline_clip)
+    parts = []
+    for clipped in (clip, not clip):
+        for attack in ("fgsm", "pgd"):
+            if clipped == clip and attack == "fgsm":  # the curve has these
+                part = curve[curve["eps"].isin(eps_values)]
+            else:
+                part = robustness_curve(models, x, y, eps_values, attack=attack,
+                                        clip=(0.0, 1.0) if clipped else None, steps=steps,
+                                        seed=seed)
+            parts.append(part.assign(attack=attack, pixels=PIXEL_RULES[clipped]))
+    attacks = pd.concat(parts, ignore_index=True)
+
+    def error(name, attack, e, pixels):
+        row = attacks[(attacks["model"] == name) & (attacks["attack"] == attack)
+                      & (attacks["eps"] == e) & (attacks["pixels"] == pixels)]
+        return float(row["error"].iloc[0])
+
+    out: dict[str, Any] = {}
+    for name, key in keys.items():
+        mine = curve[curve["model"] == name].set_index("eps")
+        out[f"{key}_clean"] = float(mine.loc[0.0, "error"])
+        out[f"{key}_top_confidence"] = float(mine["confidence"].iloc[-1])
+        for size, e in sizes.items():
+            for attack in ("fgsm", "pgd"):
+                out[f"{key}_{attack}_{size}"] = error(name, attack, e, headline)
+                out[f"{key}_{attack}_{size}_beside"] = error(name, attack, e, beside)
+    ck, tk = keys[clean], keys[trained]
+    for size in sizes:
+        for tail in ("", "_beside"):
+            for attack in ("fgsm", "pgd"):
+                out[f"gain_{attack}_{size}{tail}"] = (out[f"{ck}_{attack}_{size}{tail}"]
+                                                      - out[f"{tk}_{attack}_{size}{tail}"])
+            fgsm_gain = out[f"gain_fgsm_{size}{tail}"]  # no share of a gain FGSM does not show
+            out[f"gain_kept_{size}{tail}"] = (out[f"gain_pgd_{size}{tail}"] / fgsm_gain
+                                              if fgsm_gain > 0 else None)
+    top = eps_values[-1]
+    below = curve[(curve["model"] == trained) & (curve["eps"] > 0) & (curve["eps"] < top)]
+    peak = below.loc[below["error"].idxmax()] if len(below) else None
+    out["adv_peak_error"] = float(peak["error"]) if peak is not None else None
+    out["adv_peak_eps"] = float(peak["eps"]) if peak is not None else None
+    largest = list(sizes)[-1]
+    kept = out[f"gain_kept_{largest}"]
+    out["large_verdict"] = ("no more robust than the network trained without adversarial "
+                            "examples" if out[f"gain_pgd_{largest}"] <= 0 or kept is None
+                            else "only a little more robust than the network trained clean"
+                            if kept < 0.5 else "still clearly more robust than the clean one")
+    for size, e in sizes.items():
+        # black-box: FGSM examples made on the clean network, shown to the trained one
+        out[f"transfer_{size}"] = transfer(models[clean], models[trained], x, y, e,
+                                           clip=headline_clip)["error"]
+        if loss_of:
+            for attack in ("fgsm", "pgd"):
+                out[f"rbf_loss_{attack}_{size}"] = attack_loss(
+                    models[loss_of], x, y, e, attack=attack, clip=headline_clip, steps=steps,
+                    seed=seed)
+    return {"curve": curve, "attacks": attacks, "numbers": out}
+
+
+def attack_table(attacks: pd.DataFrame, *, headline: str = "unclipped") -> pd.DataFrame:
+    """:func:`attack_study`'s ``attacks`` as a table: one row per (model, eps), columns
+    (pixels, attack) with the ``headline`` pixel rule first; error rates."""
+    a = attacks.assign(attack=attacks["attack"].str.upper())
+    table = a.pivot_table(index=["model", "eps"], columns=["pixels", "attack"], values="error",
+                          sort=False)
+    rules = [headline] + [p for p in dict.fromkeys(a["pixels"]) if p != headline]
+    return table[[(p, k) for p in rules for k in ("FGSM", "PGD")]]

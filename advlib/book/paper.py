@@ -39,7 +39,7 @@ _CLAIMS = {
     "C26": dict(section="9", claim="MP-DBM (0.88% clean error) at eps = .25", eps=0.25, clean_error=0.0088, error=0.975),
     "C27": dict(section="9", claim="Ensemble of 12 maxout networks, eps = .25: attacking the ensemble / one member", eps=0.25, members=12, ensemble_error=0.911, member_error=0.879),
     "C28": dict(section="A", claim="Rubbish class: N(0, I) inputs given a class with probability > .5", threshold=0.5, samples=10_000, softmax=0.598, softmax_confidence=0.708, maxout=0.9835, maxout_confidence=0.928, sigmoid_maxout=0.68, sigmoid_maxout_confidence=0.879, rbf=0.0, maxout_share_of_5s=0.453, maxout_share_of_8s=0.0),
-    "C29": dict(section="A", claim="CIFAR-10 rubbish class: 93.4% error at 84.4% confidence; targeted sign step succeeds 75.3%", threshold=0.5, error=0.934, confidence=0.844, frog_share=0.497, targeted_success=0.753),
+    "C29": dict(section="A", claim="CIFAR-10 rubbish class: 93.4% error at 84.4% confidence; targeted sign step succeeds 75.3%", threshold=0.5, samples=1000, error=0.934, confidence=0.844, frog_share=0.497, targeted_success=0.753),
 }
 
 PAPER = MappingProxyType({k: MappingProxyType(v) for k, v in _CLAIMS.items()})

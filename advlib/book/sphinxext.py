@@ -34,10 +34,18 @@ BUNDLE = "advlib-vega.js"
 MATHJAX = "mathjax/tex-svg-full.js"
 
 
+_TRAILER = "\n})();\n"
+
+
 def _write_if_changed(path: Path, header: str, make_body) -> Path:
-    if path.is_file():
-        with open(path, encoding="utf-8") as f:
-            if f.read(len(header)) == header:
+    """Write ``header + make_body()`` unless ``path`` already starts with ``header`` and ends
+    with the bundle's closing line (a copy cut short by something other than advlib is
+    written again)."""
+    if path.is_file() and path.stat().st_size > len(header) + len(_TRAILER):
+        with open(path, "rb") as f:
+            start = f.read(len(header.encode()))
+            f.seek(-len(_TRAILER), 2)
+            if start == header.encode() and f.read() == _TRAILER.encode():
                 return path
     write_atomic(path, header + make_body())
     return path
@@ -52,7 +60,7 @@ def write_vega_bundle(folder: Path) -> Path:
     header = f"/* {versions}: bundled by vl-convert for advbook */\n"
     return _write_if_changed(
         folder / BUNDLE, header,
-        lambda: "(function () {\n" + vlc.javascript_bundle() + "\n})();\n",
+        lambda: "(function () {\n" + vlc.javascript_bundle() + _TRAILER,
     )
 
 
