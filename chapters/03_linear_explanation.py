@@ -42,9 +42,9 @@ backend: Literal["auto", "numpy", "cupy"] = "auto"  # array module (auto: CuPy w
 import numpy as np
 
 from advlib import linear
-from advlib.book import charts, record
+from advlib.book import charts, record, record_paper
 from advlib.book.paper import PAPER
-from advlib.book.results import Claim, at_most, claims_table, data_note, record_paper, when, within
+from advlib.book.results import Claim, at_most, claims_table, data_note, when, within
 
 xp = linear.backend(backend)
 rng = np.random.default_rng(seed)
