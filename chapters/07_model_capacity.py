@@ -79,9 +79,10 @@ record_paper("C23")
 #
 # The prediction is $\arg\max_k p_k(x)$ and the confidence is $\max_k p_k(x)$. The units are
 # not normalised against each other: a softmax over ten classes can never report less than 10%
-# for its top class, so the paper's confidence of {glue:text}`paper_C23_mistake_confidence:.1%` on
-# mistakes must come from units like these. Each unit is trained as an independent Bernoulli ("this digit is a $k$" or not) by
-# maximum likelihood; FGSM attacks $J = -\log p_y(x)$.
+# for its top class, so the paper's confidence of
+# {glue:text}`paper_C23_mistake_confidence:.1%` on mistakes must come from units like these.
+# Each unit is trained as an independent Bernoulli ("this digit is a $k$" or not) by maximum
+# likelihood; FGSM attacks $J = -\log p_y(x)$.
 #
 # Why FGSM cannot make such a network confident follows from the square. Moving $x$ by $\eta$
 # with $\lVert \eta \rVert_\infty = \epsilon$ changes the log-probability of unit $k$ by

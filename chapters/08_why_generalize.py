@@ -226,9 +226,10 @@ charts.paper_bars({source: {c25.loc[k, "what"]: values[k] for k in rates}
 # network's mistakes, softmax regression predicts the maxout network's class
 # {glue:text}`softmax_on_maxout_mistakes:.1%` of the time (paper:
 # {glue:text}`paper_C25_softmax_on_maxout_mistakes:.1%`) and the RBF network only
-# {glue:text}`rbf_on_maxout_mistakes:.1%` (paper: {glue:text}`paper_C25_rbf_on_maxout_mistakes:.1%`).
-# Restricted to the examples both get wrong ({glue:text}`both_wrong_softmax:,d` for softmax,
-# {glue:text}`both_wrong_rbf:,d` for RBF), softmax regression gives the maxout network's class
+# {glue:text}`rbf_on_maxout_mistakes:.1%` (paper:
+# {glue:text}`paper_C25_rbf_on_maxout_mistakes:.1%`). Restricted to the examples both get
+# wrong ({glue:text}`both_wrong_softmax:,d` for softmax, {glue:text}`both_wrong_rbf:,d` for
+# RBF), softmax regression gives the maxout network's class
 # {glue:text}`softmax_agrees_maxout:.1%` of the time (paper:
 # {glue:text}`paper_C25_softmax_agrees_maxout:.1%`) and the RBF network
 # {glue:text}`rbf_agrees_maxout:.1%` (paper: {glue:text}`paper_C25_rbf_agrees_maxout:.1%`); the
