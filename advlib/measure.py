@@ -775,3 +775,143 @@ def attack_table(attacks: pd.DataFrame, *, headline: str = "unclipped") -> pd.Da
                           sort=False)
     rules = [headline] + [p for p in dict.fromkeys(a["pixels"]) if p != headline]
     return table[[(p, k) for p in rules for k in ("FGSM", "PGD")]]
+
+
+def perturbation_summary(x: Any, x_adv: Any, eps: float) -> dict:
+    """What an attack did to the pixels of x (n, d) → x_adv (n, d) at max-norm ``eps``:
+    ``eta_max_norm`` (max |x_adv − x|), ``eta_moved_share`` (share of pixels moved by more than
+    eps/2), ``adv_pixel_min`` and ``adv_pixel_max`` (the range of x_adv)."""
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).cpu()
+    x_adv = torch.as_tensor(x_adv).cpu()
+    if x.shape != x_adv.shape:
+        raise ValueError(f"perturbation_summary: x {tuple(x.shape)} and x_adv "
+                         f"{tuple(x_adv.shape)} must have one shape")
+    eps = check_eps(eps, where="perturbation_summary")
+    eta = (x_adv - x).abs()
+    return {"eta_max_norm": float(eta.max()), "eta_moved_share": float((eta > eps / 2).double().mean()),
+            "adv_pixel_min": float(x_adv.min()), "adv_pixel_max": float(x_adv.max())}
+
+
+def curve_summary(curve: pd.DataFrame) -> pd.DataFrame:
+    """Landmarks of :func:`robustness_curve`'s table, one row per model (the index):
+    ``first_eps`` (the smallest eps > 0) and the error there (``first_error``), the clean
+    confidence (eps 0; nan when the grid has no 0), the lowest mean confidence and its eps
+    (``min_confidence``, ``min_confidence_eps``), and the confidence at the largest eps
+    (``top_confidence``, at ``top_eps``)."""
+    rows = {}
+    for name, part in curve.groupby("model", sort=False):
+        part = part.set_index("eps").sort_index()
+        first = float(part.index[part.index > 0].min())
+        rows[name] = {
+            "first_eps": first, "first_error": float(part.loc[first, "error"]),
+            "clean_confidence": float(part.loc[0.0, "confidence"]) if 0.0 in part.index
+            else math.nan,
+            "min_confidence": float(part["confidence"].min()),
+            "min_confidence_eps": float(part["confidence"].idxmin()),
+            "top_eps": float(part.index.max()),
+            "top_confidence": float(part["confidence"].iloc[-1]),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+
+
+def first_order_gain(model: torch.nn.Module, x: Any, y: Any, eps: float, *,
+                     seed: int = 0) -> dict:
+    """How the linear view predicts FGSM's effect (Sec. 4): the mean rise of the loss,
+    J(x + η) − J(x) with η = eps·sign(∇ₓJ) unclipped (``measured``), against its first-order
+    prediction eps·‖∇ₓJ‖₁ (``predicted``; ``ratio`` = measured / predicted, near 1 where the
+    model is locally linear), and against the rise under random signs of the same max-norm
+    (``random``, drawn with ``seed``): the sign of the gradient is the max-norm direction of
+    steepest ascent to first order, so FGSM should raise the loss far more. Means over x (n, d)."""
+    from advlib.attacks import model_loss
+
+    x, y = as_model_inputs(model, x, y, where="first_order_gain")
+    eps = check_eps(eps, where="first_order_gain")
+    gen = torch.Generator(device=x.device).manual_seed(check_int(seed, where="first_order_gain",
+                                                                 name="seed"))
+    measured = predicted = random = 0.0
+    with frozen(model):
+        for xb, yb in zip(x.split(chunk_rows(x)), y.split(chunk_rows(x))):
+            grad = input_gradient(model, xb, yb)  # of the chunk's mean loss
+            signs = torch.randint(0, 2, xb.shape, generator=gen, device=xb.device) * 2 - 1
+            with torch.no_grad():
+                before = float(model_loss(model, model(xb), yb))
+                after = float(model_loss(model, model(xb + eps * grad.sign()), yb))
+                noisy = float(model_loss(model, model(xb + eps * signs.to(xb.dtype)), yb))
+            share = len(yb) / len(y)
+            measured += share * (after - before)
+            predicted += share * eps * float(grad.abs().sum())
+            random += share * (noisy - before)
+    return {"measured": measured, "predicted": predicted, "random": random,
+            "ratio": measured / predicted if predicted else math.nan}
+
+
+def zero_gradient_share(model: torch.nn.Module, x: Any, y: Any, *, train: bool,
+                        seed: int = 0) -> float:
+    """The share of exactly-zero entries of ∇ₓJ on x (n, d): with ``train=True`` under one
+    training-time dropout mask (drawn from ``seed``), else with dropout off. A pixel the input
+    dropout drops has gradient 0, so sign(0) = 0 leaves it unperturbed."""
+    x, y = as_model_inputs(model, x, y, where="zero_gradient_share")
+    with torch.random.fork_rng(devices=[]), frozen(model, train=train):
+        torch.manual_seed(seed)
+        grad = input_gradient(model, x, y)
+    return float((grad == 0).double().mean())
+
+
+def spared_fgsm_error(model: torch.nn.Module, x: Any, y: Any, eps: float, *, spare: float,
+                      seed: int = 0, clip: Clip = DEFAULT_CLIP) -> float:
+    """Error of ``model`` on FGSM examples at ``eps`` whose perturbation leaves a random share
+    ``spare`` of the pixels alone (chosen with ``seed``): the kind of perturbation the FGSM
+    direction under the clean pass's own dropout mask trains on. x (n, d), then ``clip``."""
+    if not 0 <= spare < 1:
+        raise ValueError(f"spared_fgsm_error: spare must lie in [0, 1), got {spare!r}")
+    x_np = np.asarray(x, dtype=np.float32)
+    x_adv = adversarial(model, x_np, y, eps, clip=None).numpy()
+    keep = np.random.default_rng(seed).random(x_adv.shape) < 1 - spare
+    x_part = x_np + (x_adv - x_np) * keep
+    if clip is not None:
+        x_part = np.clip(x_part, *clip)
+    return evaluate(model, x_part.astype(np.float32), y)["error"]
+
+
+def activation_scale(model: torch.nn.Module, x: Any, layer: int = 1) -> float:
+    """Mean absolute activation of hidden ``layer`` (1 or 2) of a maxout net over x (n, 784),
+    dropout off: how large the units a perturbation of that layer is added to have grown."""
+    x = as_model_inputs(model, x, where="activation_scale")
+    if not hasattr(model, "features"):
+        raise TypeError(f"activation_scale: {type(model).__name__} has no hidden layers")
+    with frozen(model), torch.no_grad():
+        return float(torch.cat([model.features(b, layer).abs().flatten()
+                                for b in x.split(chunk_rows(x))]).mean())
+
+
+def transfer_table(models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: float, *,
+                   clip: Clip = DEFAULT_CLIP) -> pd.DataFrame:
+    """FGSM examples made on each model of a pair and shown to the other (Sec. 6): one row per
+    direction with ``examples made on``, ``tested on``, ``error`` (of the tested model), its
+    ``confidence on mistakes`` and ``source error`` (of the model that made them)."""
+    if len(models) != 2:
+        raise ValueError(f"transfer_table: needs two models, got {len(models)}")
+    (a, ma), (b, mb) = models.items()
+    rows = []
+    for (src, s), (dst, d) in (((a, ma), (b, mb)), ((b, mb), (a, ma))):
+        r = transfer(s, d, x, y, eps, clip=clip)
+        rows.append({"examples made on": src, "tested on": dst, "error": r["error"],
+                     "confidence on mistakes": r["mistake_confidence"],
+                     "source error": r["source_error"]})
+    return pd.DataFrame(rows)
+
+
+BIM_STEPS, BIM_STEP_FACTOR = 20, 2.5
+"""BIM's steps and its step size as a multiple of eps / steps (Madry et al.'s rule)."""
+
+
+def bim_errors(models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: float, *,
+               steps: int = BIM_STEPS, factor: float = BIM_STEP_FACTOR,
+               clip: Clip = DEFAULT_CLIP) -> pd.Series:
+    """Each model's error under BIM at ``eps``: ``steps`` signed-gradient steps of size
+    ``factor``·eps/steps, each projected to the eps-ball (Kurakin et al., Madry et al.'s step
+    rule). A Series by model name."""
+    return pd.Series({name: evaluate(model, adversarial(model, x, y, eps, attack="bim",
+                                                         steps=steps, step=factor * eps / steps,
+                                                         clip=clip), y)["error"]
+                      for name, model in models.items()}, name="BIM error")

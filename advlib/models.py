@@ -91,6 +91,10 @@ class Maxout(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(x).view(x.shape[0], self.width, self.pieces).amax(dim=-1)
 
+    def piece_weights(self) -> torch.Tensor:
+        """The weights as (pieces, width, d): ``[p, u]`` is piece ``p`` of unit ``u``."""
+        return self.linear.weight.view(self.width, self.pieces, -1).transpose(0, 1)
+
 
 class MaxoutMLP(Classifier):
     """Two maxout layers and an output layer, with dropout before each (see :func:`maxout_mlp`).

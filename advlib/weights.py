@@ -88,3 +88,29 @@ def localisation(weights: Any, fraction: float = 0.1) -> dict[str, float]:
     """Means over units of :func:`top_share` and :func:`spread`: ``{"top_share", "spread"}``."""
     return {"top_share": float(top_share(weights, fraction).mean()),
             "spread": float(spread(weights).mean())}
+
+
+def unit_images(model: Any, units: int, *, piece: int = 0) -> np.ndarray:
+    """The first-layer weight images of piece ``piece`` of the first ``units`` maxout units of
+    ``model`` (a :class:`advlib.models.MaxoutMLP`), float64 (units, 784)."""
+    layer = model.hidden[0]
+    if not 0 <= piece < layer.pieces or not 1 <= units <= layer.width:
+        raise ValueError(f"unit_images: piece must be in 0..{layer.pieces - 1} and units in "
+                         f"1..{layer.width}, got piece={piece!r}, units={units!r}")
+    return weight_images(layer.piece_weights()[piece, :units])
+
+
+def localisation_table(models: dict, blank: Any, fraction: float = 0.1) -> "pd.DataFrame":
+    """For each model (a dict name → maxout net), over its first-layer weight images: the mean
+    ``top-{fraction} energy share``, the mean ``spread (pixels)`` and the mean ``energy on blank
+    pixels`` (``blank``: a (784,) bool mask, e.g. pixels blank in every training digit).
+    One row per model (the index)."""
+    import pandas as pd
+
+    rows = {}
+    for name, model in models.items():
+        w = model.first_layer.weight
+        rows[name] = {f"top-{fraction:.0%} energy share": float(top_share(w, fraction).mean()),
+                      "spread (pixels)": float(spread(w).mean()),
+                      "energy on blank pixels": float(energy_share(w, blank).mean())}
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -40,6 +40,7 @@ __all__ = [
     "trained_ensemble",
     "train_all",
     "used_recipes",
+    "history_summary",
 ]
 
 SCALES = ("quick", "paper")
@@ -125,7 +126,8 @@ def recipe(
 ) -> Recipe:
     """The catalogue's recipe ``name`` at ``scale`` ("quick" or "paper") on ``dataset``
     ("default": the scale's own) with ``seed``; ``epoch_cap`` > 0 caps its epochs (a test of
-    the paper-scale path in minutes); ``overrides`` set other fields."""
+    the paper-scale path in minutes); ``overrides`` set other fields. At paper scale test
+    curves are never logged (``curves`` is False): the validation curves stand in for them."""
     where = "recipe"
     check_choice(name, where=where, name="name", allowed=tuple(CATALOGUE))
     check_choice(scale, where=where, name="scale", allowed=SCALES)
@@ -140,6 +142,10 @@ def recipe(
         chosen.update(PAPER_PROTOCOL)
         chosen.update(PAPER_OVERRIDES.get(name, {}))
     chosen.update(dataset=scale_dataset(scale, dataset), seed=seed, **overrides)
+    if scale == "paper":
+        # Early stopping logs clean and FGSM validation error every epoch: those are the
+        # training curves, and the test set stays untouched until the model is chosen.
+        chosen["curves"] = False
     if epoch_cap:
         chosen["epochs"] = min(chosen.get("epochs", Recipe.epochs), epoch_cap)
     return Recipe(**chosen)
@@ -284,3 +290,17 @@ def _train_on_cluster(todo: list[Recipe], scheduler: str, device: str, progress:
             bar.update()
         bar.close()
     return rows
+
+
+def history_summary(history: dict) -> dict:
+    """What a training history says about the run: ``epochs_fit`` (epochs run before
+    retraining), ``best_epoch`` (the early-stopping epoch; None without early stopping),
+    ``epochs_retrain``, ``seconds`` (training and monitoring), ``seconds_per_epoch`` (training
+    only, median) and ``device``."""
+    rows = history["epochs"]
+    fit_rows = [r for r in rows if r["phase"] == "fit"]
+    per_epoch = sorted(r["seconds"] for r in rows) or [float("nan")]
+    return {"epochs_fit": len(fit_rows), "best_epoch": history.get("best_epoch"),
+            "epochs_retrain": len(rows) - len(fit_rows), "seconds": history.get("seconds"),
+            "seconds_per_epoch": per_epoch[len(per_epoch) // 2],
+            "device": history.get("device", "cpu")}

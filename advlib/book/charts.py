@@ -562,6 +562,32 @@ def penalty_chart(curves: pd.DataFrame) -> alt.HConcatChart:
     return alt.hconcat(*panels)
 
 
+def prediction_grid(
+    rows: dict[str, tuple[Any, np.ndarray]],
+    labels: Sequence[int],
+    *,
+    tooltips: dict[str, dict] | None = None,
+    title: str | None = None,
+) -> alt.LayerChart:
+    """Rows of digits, each classified by its own model: ``rows`` maps a row name to
+    ``(model, images (n, 784))``, every row with the same n digits whose true classes are
+    ``labels`` (n,). Captions give the model's predicted class and confidence, red where wrong;
+    ``tooltips`` adds fields per row (e.g. ``{"FGSM · maxout": {"eps": 0.25}}``)."""
+    from advlib.measure import predict
+
+    images, names, predicted, confidence, tips = [], [], [], [], []
+    for name, (model, x) in rows.items():
+        pred, conf, _ = predict(model, np.asarray(x, dtype=np.float32))
+        images.append(np.asarray(x))
+        names += [name] * len(pred)
+        predicted.append(pred)
+        confidence.append(conf)
+        tips += [dict((tooltips or {}).get(name, {}))] * len(pred)
+    return digit_grid(np.concatenate(images), rows=names, labels=np.tile(labels, len(rows)),
+                      predicted=np.concatenate(predicted), confidence=np.concatenate(confidence),
+                      tooltips=tips, title=title)
+
+
 def logit_panel(eps: Any, scores: Any, label: int, *, fitted: Any = None, title: str = "",
                 width: int = 330, height: int = 280) -> alt.LayerChart:
     """The k scores of one input along its FGSM line (Sec. 8, Fig. 4): one line per class
@@ -692,3 +718,26 @@ def class_shares(classes: pd.DataFrame, models: Sequence[str], *, title: str = "
     ).properties(width=170, height=130).facet(
         facet=alt.Facet("model:N", sort=list(models), title=None), columns=columns,
     ).properties(title=title)
+
+
+def weight_grid(
+    rows: dict[str, np.ndarray], *, fraction: float = 0.1, size: int = 52,
+    title: str | None = None,
+) -> alt.LayerChart:
+    """Rows of first-layer weight images (red positive, blue negative, each scaled to its own
+    largest weight): ``rows`` maps a row name to images (units, 784). Each image's tooltip gives
+    its top-``fraction`` energy share and spread (:mod:`advlib.weights`)."""
+    from advlib.weights import spread, top_share
+
+    images, captions, names, tips = [], [], [], []
+    for name, w in rows.items():
+        w = np.asarray(w, dtype=np.float64)
+        shares, radii = top_share(w, fraction), spread(w)
+        for u, image in enumerate(w):
+            images.append(image)
+            captions.append(f"unit {u + 1}")
+            names.append(name)
+            tips.append({f"top-{fraction:.0%} energy share": float(shares[u]),
+                         "spread (pixels)": float(radii[u])})
+    return digit_grid(np.array(images), captions, rows=names, signed=True, size=size,
+                      tooltips=tips, title=title)

@@ -273,7 +273,7 @@ class Claim:
 
     def tolerance_text(self) -> str:
         tol = self.tolerance
-        if tol is None or not self.comparable:
+        if tol is None or not self.comparable or self.ours is None:
             return ""
         if self.rel is not None:
             return f"±{self.rel:.0%} of the paper's"
