@@ -251,7 +251,7 @@ class Claim:
 
     @property
     def tolerance(self) -> float | None:
-        """The largest |ours − paper| that counts as reproduced, or None."""
+        """The largest ``|ours − paper|`` that counts as reproduced, or None."""
         if not _is_number(self.paper):
             return None
         if self.rel is not None:

@@ -16,7 +16,7 @@ atomically (:func:`advlib.paths.write_atomic`); each run's two files as it finis
 table is rebuilt from them, so an interrupted or killed sweep keeps what finished and shows no
 partial file. Running the same sweep again skips the runs that succeeded with the same
 *resume key*: the chapter's source, the science code's digest
-(:func:`advlib.book.sphinxext.advlib_digest`) and the data's identity (:func:`data_identity`)
+(``advlib.book.sphinxext.advlib_digest``) and the data's identity (:func:`data_identity`)
 (``resume=False`` / ``--no-resume`` redoes them; failed runs always rerun).
 
 A sweep runs a run only while it holds that run's lock (``<out>/.locks/<run>.lock``, released
@@ -528,7 +528,7 @@ def data_identity() -> dict[str, Any]:
 
 def resume_key(chapter: str | Path) -> dict[str, str]:
     """What a finished run must share with a new one to be skipped: the sha256 of the chapter's
-    source, of the science code (:func:`~advlib.book.sphinxext.advlib_digest`) and of
+    source, of the science code (``advlib.book.sphinxext.advlib_digest``) and of
     :func:`data_identity`."""
     from advlib.book.sphinxext import advlib_digest
 
