@@ -18,6 +18,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -577,6 +578,8 @@ def test_a_killed_sweep_leaves_readable_files_and_the_rerun_completes_the_same_t
         assert _sweep_problems(out) == []
         assert [p for p in hidden(out) if p != ".locks" and not p.endswith(".lock")] == []
         assert rerun_runs[-1] == 4 - finished_at_kill[-1]  # finished runs were not run again
+        scratch = Path(tempfile.gettempdir()).glob(f"advlib-sweep-*-{proc.pid}-*")
+        assert list(scratch) == []  # the killed sweep's scratch folders were removed
         completed += 1
     report("sweep (4 runs, 2 at a time)", runs=points, kill_points=points, corrupt=corrupt,
            reruns=completed, runs_finished_at_kill=finished_at_kill, runs_rerun=rerun_runs)

@@ -741,3 +741,22 @@ def weight_grid(
                          "spread (pixels)": float(radii[u])})
     return digit_grid(np.array(images), captions, rows=names, signed=True, size=size,
                       tooltips=tips, title=title)
+
+
+def verdict_chart(rows: list[dict], sections: dict[str, str], section_of: dict[str, str]):
+    """Bars of claims-table rows per section of the paper, coloured by their rule verdict, one
+    panel per scale: ``rows`` as stored by ``claims_table`` (``claim``, ``scale``,
+    ``verdict``), ``sections`` section id → title, ``section_of`` claim id → section id."""
+    frame = pd.DataFrame([{"section title": sections.get(section_of[r["claim"]]),
+                           "scale": r["scale"], "verdict": r["verdict"]} for r in rows],
+                         columns=["section title", "scale", "verdict"])
+    counted = frame.value_counts().reset_index(name="rows")
+    return alt.Chart(counted).mark_bar().encode(
+        y=alt.Y("section title:N", sort=list(sections.values()), title=None,
+                axis=alt.Axis(labelLimit=360)),
+        x=alt.X("rows:Q", title="rows in the claims tables"),
+        color=alt.Color("verdict:N", scale=alt.Scale(
+            domain=["holds", "differs", "not run"], range=["#54a24b", "#f58518", "#bab0ac"])),
+        row=alt.Row("scale:N", title=None),
+        tooltip=["section title:N", "scale:N", "verdict:N", "rows:Q"],
+    ).properties(width=260, height=200, title="Rule verdicts by section of the paper")

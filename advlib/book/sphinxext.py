@@ -12,7 +12,8 @@
   launch button off. With ``launch_buttons: {thebe: false}`` its handlers and stylesheet are
   removed, so no page mentions thebe.
 - The summary page (``advlib_summary``, by default ``chapters/11_summary``) collects the claims
-  tables the chapters stored when they ran. When a rebuild re-reads any chapter, the summary is
+  tables the chapters stored when they ran; it is read last, so a cold build executes it after
+  every chapter, those numbered after it too. When a rebuild re-reads any chapter, the summary is
   re-read too and its jupyter-cache record dropped, so it runs again after the chapters and
   never shows a stale table.
 - jupyter-cache keys a chapter's outputs by its code, not by advlib's. The cache folder holds
@@ -170,8 +171,18 @@ def _chapters_follow_advlib(app, env, added, changed, removed) -> list[str]:
     return sorted(d for d in env.found_docs if d.startswith("chapters/"))
 
 
+def _summary_read_last(app, env, docnames: list[str]) -> None:
+    """``env-before-read-docs``: read (and so execute) the summary after every other page, so
+    that on a cold build it sees the claims of the chapters that sort after it (12, 13)."""
+    summary = app.config.advlib_summary
+    if summary in docnames:
+        docnames.remove(summary)
+        docnames.append(summary)
+
+
 def setup(app):
     app.add_config_value("advlib_summary", "chapters/11_summary", "env")
+    app.connect("env-before-read-docs", _summary_read_last)
     app.connect("config-inited", _drop_thebe)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("env-get-outdated", _summary_follows_chapters)

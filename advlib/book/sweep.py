@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from advlib.book.runner import ParameterError, chapter_parameters, check_parameters
-from advlib.paths import remove_stale_temporaries, write_atomic
+from advlib.paths import _host, remove_stale_temporaries, write_atomic
 
 if TYPE_CHECKING:
     import altair as alt
@@ -171,6 +171,23 @@ def _child() -> None:
     write_atomic(spec["outcome"], json.dumps(outcome))
 
 
+_SCRATCH = "advlib-sweep-"
+
+
+def _remove_dead_scratch() -> None:
+    """Remove the scratch folders (``<tmp>/advlib-sweep-<host>-<pid>-*``) of sweeps on this host
+    that were killed before they could delete them."""
+    import shutil
+
+    from advlib.paths import _running
+
+    pattern = re.compile(rf"^{_SCRATCH}{re.escape(_host())}-(\d+)-")
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SCRATCH}*"):
+        match = pattern.match(folder.name)
+        if match and folder.is_dir() and not _running(int(match[1])):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _dask_worker() -> str:
     """The address of the Dask worker running this task, else ``"local"``."""
     if "distributed" in sys.modules:  # importing it only to ask would cost every local run
@@ -196,7 +213,7 @@ def _run_one(task: dict, threads: int | dict[str, int], children: _Children | No
     env = {**os.environ, **task["env"], **{v: str(threads) for v in THREAD_VARIABLES}}
     children = children or _Children()
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="advlib-sweep-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{_SCRATCH}{_host()}-{os.getpid()}-") as tmp:
         notebook, result = Path(tmp) / "run.ipynb", Path(tmp) / "outcome.json"
         spec = {"chapter": task["chapter"], "parameters": task["parameters"],
                 "notebook": str(notebook), "outcome": str(result)}
@@ -616,6 +633,7 @@ def sweep(
     runs.mkdir(parents=True, exist_ok=True)
     for folder in (out, runs):  # what a killed sweep was writing
         remove_stale_temporaries(folder)
+    _remove_dead_scratch()
 
     since, key = time.time(), resume_key(chapter)
     # the kernel inherits ADVLIB_* settings (the model cache above all); never the book's results
