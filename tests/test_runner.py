@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +159,37 @@ def test_papermill_injects_a_literal_choice_that_the_chapter_then_sees(tmp_path)
     results = run_chapter(choice_chapter(tmp_path), tmp_path / "out.ipynb",
                           {"scale": "paper", "eps": "0.1"})
     assert results == {"scale_seen": "paper", "eps_seen": 0.1}
+
+
+CLAIMING = '''# %% tags=["parameters"]
+error: float = 0.01  # the test error found
+
+# %%
+from advlib.book.results import Claim, at_most, claims_table
+
+claims_table("01_claiming", [Claim("C4", "error", 0.0094, error, at_most(0.012), n=10_000)])
+'''
+
+
+@pytest.mark.slow
+def test_run_leaves_the_books_stored_claims_alone_unless_asked(tmp_path):
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                   "  - file: chapters/01_claiming\n")
+    chapter = book / "chapters" / "01_claiming.py"
+    chapter.write_text(CLAIMING)
+    stored = book / "_build" / "results" / "quick" / "01_claiming.json"
+    env = {k: v for k, v in os.environ.items() if k != "ADVLIB_RESULTS"}  # the book's default
+
+    def run(*flags: str) -> None:
+        proc = subprocess.run([sys.executable, "-m", "advlib", "run", str(chapter), "-p", "error",
+                               "0.02", "-o", str(tmp_path / "out.ipynb"), *flags],
+                              capture_output=True, text=True, cwd=book, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert "C4: error: paper 0.9%, ours 2.0% -> differs" in proc.stdout
+
+    run()
+    assert not stored.exists()  # a run to look at something does not change the summary's input
+    run("--store-claims")
+    assert json.loads(stored.read_text())[0]["ours_value"] == 0.02
