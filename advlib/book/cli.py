@@ -159,10 +159,27 @@ def _cmd_book(args: argparse.Namespace) -> int:
     return build(root, parameters)
 
 
+def _check_scheduler(scheduler: str) -> None:
+    """A Dask scheduler answers at ``scheduler``: a UsageError now, not a traceback from deep
+    inside distributed after the models were listed."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--scheduler needs Dask's distributed: pip install -e .[sweep]") from None
+    try:
+        with Client(scheduler, timeout="10s"):
+            pass
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"--scheduler {scheduler}: no Dask scheduler answers there ({exc}); "
+                         "start one (dask scheduler) and give its address") from None
+
+
 def _train(scale: str, epoch_cap: int, scheduler: str | None, only: list[str] | None) -> None:
     from advlib.book.needs import book_recipes
     from advlib.zoo import train_all
 
+    if scheduler:
+        _check_scheduler(scheduler)
     recipes = book_recipes(scale, epoch_cap=epoch_cap, chapters=only)
     where = scheduler or "this machine"
     print(f"[advlib train] {len(recipes)} models at scale {scale!r} on {where}", flush=True)
