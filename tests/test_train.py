@@ -18,6 +18,17 @@ from advlib.data import load_dataset, validation_split
 from advlib.train import Recipe
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """These models are tiny: a second intra-op thread only adds synchronisation, and on a busy
+    2-core machine it made an epoch 10 to 20 times slower. (Seeded runs are compared within one
+    thread count; nothing here trains into the shared model cache.)"""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _data(n=200, seed=0, low=0.0):
     """Random 'digits' in [low, 1] with labels; NumPy, as load_dataset returns them."""
     rng = np.random.default_rng(seed)

@@ -23,6 +23,17 @@ KINDS = {
 ADVERSARIAL = ("adversarial", "hidden")  # FGSM in the objective: stopped on FGSM error (C15)
 
 
+@pytest.fixture
+def one_thread():
+    """The tests' own models are small: a second intra-op thread only adds synchronisation, and
+    on a busy 2-core machine it made a softmax epoch 20 times slower. Only for models trained
+    into a test's own cache: the book's shared cache keeps the thread count the book trains with."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 # --------------------------------------------------------------------------------------------
 # The catalogue at the quick scale
 
@@ -149,7 +160,7 @@ def test_epoch_cap_caps_epochs_and_never_raises_them(scale):
 
 
 @pytest.fixture
-def own_cache(tmp_path, monkeypatch):
+def own_cache(tmp_path, monkeypatch, one_thread):
     """An empty model cache; returns the list of the zoo's calls of fit (one per training)."""
     monkeypatch.setenv("ADVLIB_CACHE", str(tmp_path))
     calls = []
