@@ -71,13 +71,14 @@ def _torch_bool():
 def _min_max(a: Any) -> tuple[float, float]:
     """(min, max) of a non-empty array as floats; NaN anywhere makes both NaN.
 
-    One pass each with torch's vectorised ``amin``/``amax`` (which propagate NaN), so a finite
-    pair also proves every value finite: validation costs two reads of the input, no more.
+    One pass with torch's ``aminmax`` (which propagates NaN), so a finite pair also proves every
+    value finite: validation costs one read of the input, no more.
     """
     if _is_torch(a):
         import torch
 
-        return float(torch.amin(a)), float(torch.amax(a))
+        lo, hi = torch.aminmax(a)
+        return float(lo), float(hi)
     xp = _namespace(a)
     return float(xp.min(a)), float(xp.max(a))
 
