@@ -297,6 +297,19 @@ def check_parameters(path: str | Path, values: dict[str, Any]) -> dict[str, Any]
     return parsed
 
 
+class _KnownParameters:
+    """A logging filter that drops papermill's "Passed unknown parameter" warning for the
+    parameters the runner has already checked against the chapter."""
+
+    def __init__(self, names) -> None:
+        self.names = set(names)
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Passed unknown parameter:")
+                    and message.split(":", 1)[1].strip() in self.names)
+
+
 def run_chapter(
     path: str | Path,
     output: str | Path,
@@ -314,15 +327,21 @@ def run_chapter(
     A cell that raises makes papermill raise ``PapermillExecutionError``; the partly executed
     notebook is still written to ``output``.
     """
+    import logging
+
     import papermill
 
     path = _chapter_path(path).resolve()
     values = check_parameters(path, parameters or {})
+    # papermill's own parser cannot read Literal annotations and warns that such a parameter
+    # is unknown; every name and value was checked above, so the warning says nothing.
     nb = chapter_notebook(path)
     output = check_output(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})  # the kernel inherits this process's environment
+    known = _KnownParameters(values)
+    logging.getLogger("papermill").addFilter(known)
     try:
         papermill.execute_notebook(
             nb,
@@ -335,6 +354,7 @@ def run_chapter(
             execution_timeout=timeout,
         )
     finally:
+        logging.getLogger("papermill").removeFilter(known)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
