@@ -56,47 +56,42 @@
 # pessimistic still.
 
 # %% tags=["parameters"]
+from typing import Literal
+
+scale: Literal["quick", "paper"] = "quick"  # quick: the embedded digits; paper: full MNIST
+dataset: Literal["default", "mnist-embedded", "mnist", "fashion-mnist"] = "default"  # the scale's
+epoch_cap: int = 0  # when > 0, caps the maxout networks' epochs (a quick run of the paper scale)
+seed: int = 0  # seed of the minibatch order (linear models) and of the maxout nets' training
 eps: float = 0.25  # max-norm of the perturbation, in the attacks and in adversarial training
 compare_eps: list = [0.05, 0.1, 0.25]  # eps values where adversarial training meets L1 decay
 epochs: int = 100  # epochs of minibatch gradient descent for logistic regression
 softmax_epochs: int = 20  # epochs of minibatch gradient descent for softmax regression
-backend: str = "auto"  # array module of the linear models: auto (CuPy with a GPU), numpy, cupy
-dataset: str = "mnist-embedded"  # mnist-embedded (offline), mnist (full) or fashion-mnist
-seed: int = 0  # seed of the minibatch order (linear models) and of the maxout nets' training
+backend: Literal["auto", "numpy", "cupy"] = "auto"  # array module of the linear models
 
 # %%
-import math
-
-import altair as alt
-import numpy as np
 import pandas as pd
 
-from advlib import linear
-from advlib.book import charts, record
-from advlib.data import binary_subset, describe_dataset, load_dataset
+from advlib import linear, measure
+from advlib.book import charts, record, record_paper
 from advlib.book.paper import PAPER
-from advlib.book.results import Claim, at_least, claims_table, data_note, when, within
-from advlib.train import evaluate
-from advlib.zoo import recipe, trained
+from advlib.book.results import Claim, at_least, at_most, claims_table, data_note, when, within
+from advlib.data import binary_subset, describe_dataset, load_dataset
+from advlib.zoo import recipe, scale_dataset, trained
 
-xp = linear.backend(backend)
+xp, data = linear.backend(backend), scale_dataset(scale, dataset)
 negative, positive = 3, 7  # the paper's Fig. 2: 3s (y = -1) against 7s (y = +1)
-x_train, y_train = load_dataset(dataset, "train")
-x_test, y_test = load_dataset(dataset, "test")
+x_train, y_train = load_dataset(data, "train")
+x_test, y_test = load_dataset(data, "test")
 xb_np, yb_np = binary_subset(x_train, y_train, negative, positive)
 xtb_np, ytb_np = binary_subset(x_test, y_test, negative, positive)
 # float64 for the two-class problem (exact checks), float32 for the ten-class one (speed)
-xb, yb = xp.asarray(xb_np, dtype=xp.float64), xp.asarray(yb_np)
-xtb, ytb = xp.asarray(xtb_np, dtype=xp.float64), xp.asarray(ytb_np)
-data_note(describe_dataset(dataset) + f"; Sec. 5 uses its {negative}s and {positive}s: "
+xb, xtb = xp.asarray(xb_np, dtype=xp.float64), xp.asarray(xtb_np, dtype=xp.float64)
+yb, ytb = xp.asarray(yb_np), xp.asarray(ytb_np)
+data_note(describe_dataset(data) + f"; Sec. 5 uses its {negative}s and {positive}s: "
           f"{len(yb_np):,} training and {len(ytb_np):,} test digits. Linear models run on "
           f"{linear.backend_name(xp)}.")
-record("negative", negative)
-record("positive", positive)
-record("binary_train", len(yb_np))
-record("binary_test", len(ytb_np))
-record("eps", eps)
-record("epochs", epochs)
+record({"negative": negative, "positive": positive, "binary_train": len(yb_np),
+        "binary_test": len(ytb_np), "eps": eps, "epochs": epochs})
 
 # %% [markdown]
 # ## Logistic regression on 3s and 7s (the paper's Fig. 2)
@@ -108,21 +103,11 @@ record("epochs", epochs)
 # ({func}`advlib.linear.logistic_fgsm`, unclipped as in the paper).
 
 # %%
-def logistic_errors(fit, x, y, eps):
-    """Clean and FGSM error of a logistic-regression fit on (x, y)."""
-    clean = linear.error_rate(linear.logistic_predict(fit.w, fit.b, x), y)
-    adv = linear.logistic_fgsm(fit.w, fit.b, x, y, eps)
-    return clean, linear.error_rate(linear.logistic_predict(fit.w, fit.b, adv), y)
-
-
 plain = linear.fit_logistic(xb, yb, objective="clean", epochs=epochs, seed=seed)
-w, b = plain.w, plain.b
-clean_error, fgsm_error = logistic_errors(plain, xtb, ytb, eps)
-record("logistic_clean_error", clean_error)
-record("logistic_fgsm_error", fgsm_error)
-record("logistic_train_error", plain.history["error"][-1])
-record("paper_C10_clean_error", PAPER["C10"]["clean_error"])
-record("paper_C10_error", PAPER["C10"]["error"])
+clean_error, fgsm_error = linear.fgsm_errors(plain, xtb, ytb, eps)
+record({"logistic_clean_error": clean_error, "logistic_fgsm_error": fgsm_error,
+        "logistic_train_error": plain.history["error"][-1]})
+record_paper("C10", "C12")
 
 # %% [markdown]
 # The weights $w$ and their signs come first (blue negative, red positive): $w$ is, roughly,
@@ -131,35 +116,7 @@ record("paper_C10_error", PAPER["C10"]["error"])
 # the predicted class and its probability, red where wrong.
 
 # %% tags=["hide-input"]
-w_np, b_np = linear.to_numpy(w), float(linear.to_numpy(b))
-top = float(np.quantile(np.abs(w_np), 0.99))  # a few extreme weights would wash out the rest
-weights = charts.digit_grid(
-    np.stack([np.clip(w_np / top, -1, 1), np.sign(w_np)]), ["w", "sign(w)"], signed=True,
-    columns=2, size=112,
-    tooltips=[{"‖w‖₁": float(np.abs(w_np).sum()), "colour scale saturates at |w|": top},
-              {"pixels with w > 0": int((w_np > 0).sum())}],
-    title="Logistic regression weights (blue < 0 < red)")
-shown = np.concatenate([np.flatnonzero(ytb_np == -1)[:5], np.flatnonzero(ytb_np == 1)[:5]])
-x_shown, y_shown = xtb_np[shown], ytb_np[shown]
-x_shown_adv = x_shown - eps * y_shown[:, None] * np.sign(w_np)[None, :]
-
-
-def _as_digits(x, y):
-    p = 1.0 / (1.0 + np.exp(-(x @ w_np + b_np)))  # P(y = +1)
-    pred = np.where(p >= 0.5, positive, negative)
-    return pred, np.where(pred == positive, p, 1 - p), np.where(y == 1, positive, negative)
-
-
-pred_c, conf_c, labels = _as_digits(x_shown, y_shown)
-pred_a, conf_a, _ = _as_digits(x_shown_adv, y_shown)
-digits_chart = charts.digit_grid(
-    np.concatenate([x_shown, x_shown_adv]),
-    rows=["clean"] * len(shown) + [f"eps = {eps:g}"] * len(shown),
-    labels=np.concatenate([labels, labels]), predicted=np.concatenate([pred_c, pred_a]),
-    confidence=np.concatenate([conf_c, conf_a]),
-    tooltips=[{"eps": 0.0}] * len(shown) + [{"eps": eps}] * len(shown),
-    title="Test digits and their adversarial versions (unclipped, drawn clipped to [0, 1])")
-alt.vconcat(weights, digits_chart)
+charts.logistic_digits(plain, xtb_np, ytb_np, eps, negative=negative, positive=positive)
 
 # %% [markdown]
 # On the test {glue:text}`negative:d`s and {glue:text}`positive:d`s the model errs on
@@ -176,40 +133,8 @@ alt.vconcat(weights, digits_chart)
 # with the form as printed in the paper, separately for the two labels.
 
 # %%
-def softplus(z):
-    return np.logaddexp(0.0, z)
-
-
-margin = ytb_np * (xtb_np @ w_np + b_np)  # y(wᵀx + b) per test digit
-w_l1 = float(np.abs(w_np).sum())
-ours_form = softplus(eps * w_l1 - margin)  # ζ(eps‖w‖₁ − y(wᵀx + b))
-printed = softplus(ytb_np * (eps * w_l1 - (xtb_np @ w_np + b_np)))  # ζ(y(eps‖w‖₁ − wᵀx − b))
-at_fgsm = float(linear.logistic_loss(w, b, linear.logistic_fgsm(w, b, xtb, ytb, eps), ytb))
-closed = float(linear.logistic_adversarial_loss(w, b, xtb, ytb, eps))
-rng = np.random.default_rng(seed)
-corners = 20  # random corners of the eps-ball: none raises the loss as much as the FGSM corner
-random_corners = max(
-    float(linear.logistic_loss(w, b, xtb + xp.asarray(
-        eps * rng.choice([-1.0, 1.0], size=xtb_np.shape)), ytb)) for _ in range(corners))
-checks = pd.DataFrame([
-    {"labels": "all", "loss at the FGSM point": at_fgsm, "ζ(eps‖w‖₁ − y(wᵀx+b))": closed,
-     "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed.mean())},
-    *({"labels": f"y = {s:+d}", "loss at the FGSM point": float(linear.logistic_loss(
-        w, b, linear.logistic_fgsm(w, b, xtb[ytb == s], ytb[ytb == s], eps), ytb[ytb == s])),
-       "ζ(eps‖w‖₁ − y(wᵀx+b))": float(ours_form[ytb_np == s].mean()),
-       "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed[ytb_np == s].mean())}
-      for s in (1, -1)),
-])
-record("closed_form_gap", abs(at_fgsm - closed))
-record("printed_gap_positive", float(np.abs(printed - ours_form)[ytb_np == 1].max()))
-record("printed_gap_negative", float(np.abs(printed - ours_form)[ytb_np == -1].mean()))
-record("printed_loss_negative", float(printed[ytb_np == -1].mean()))
-record("closed_loss_negative", float(ours_form[ytb_np == -1].mean()))
-record("clean_loss", float(softplus(-margin).mean()))
-record("closed_loss", closed)
-record("random_corner_loss", random_corners)
-record("corners", corners)
-record("w_l1", w_l1)
+checks, closed = linear.closed_form_check(plain.w, plain.b, xtb, ytb, eps, corners=20, seed=seed)
+record(closed)
 checks.style.format(precision=4).hide(axis="index")
 
 # %% [markdown]
@@ -251,80 +176,26 @@ checks.style.format(precision=4).hide(axis="index")
 
 # %%
 small_eps, large_eps = float(min(compare_eps)), float(max(compare_eps))
-record("small_eps", small_eps)
-record("large_eps", large_eps)
-fits = {("clean", 0.0): plain}
-for e in compare_eps:
-    e = float(e)
-    fits[("adversarial", e)] = linear.fit_logistic(xb, yb, objective="adversarial", eps=e,
-                                                   epochs=epochs, seed=seed)
-    fits[("L1 decay", e)] = linear.fit_logistic(xb, yb, objective="l1", l1=e, epochs=epochs,
-                                                seed=seed)
-
-curves, results = [], []
-for (objective, e), fit in fits.items():
-    test_clean, test_fgsm = logistic_errors(fit, xtb, ytb, e if e else eps)
-    results.append({"objective": objective, "eps": e, "train error": fit.history["error"][-1],
-                    "test error": test_clean, "FGSM test error (same eps)": test_fgsm,
-                    f"FGSM test error (eps {eps:g})": logistic_errors(fit, xtb, ytb, eps)[1],
-                    "‖w‖₁": fit.history["w_l1"][-1]})
-    if objective == "clean":
-        continue
-    for epoch, weight, penalty in zip(fit.history["epoch"], fit.history["penalty_weight"],
-                                      fit.history["penalty"]):
-        curves.append({"training": f"{objective}, eps = {e:g}", "objective": objective,
-                       "eps": f"{e:g}", "epoch": epoch, "L1 coefficient / eps": weight / e,
-                       "penalty added to the loss": penalty})
-linear_results = pd.DataFrame(results)
-curves = pd.DataFrame(curves)
-
-fade = {}
-for e in compare_eps:
-    mine = curves[(curves["objective"] == "adversarial") & (curves["eps"] == f"{float(e):g}")]
-    share = mine["L1 coefficient / eps"].to_numpy()
-    fade[float(e)] = {"peak": float(share.max()), "end": float(share[-1])}
-    record(f"fade_peak_{float(e):g}", fade[float(e)]["peak"])
-    record(f"fade_end_{float(e):g}", fade[float(e)]["end"])
-record("fade_end_small", fade[small_eps]["end"])
-record("fade_end_large", fade[large_eps]["end"])
-record("fade_peak_large", fade[large_eps]["peak"])
-table = linear_results.set_index(["objective", "eps"])
-for objective, tag in (("adversarial", "adv"), ("L1 decay", "l1")):
-    row = table.loc[(objective, large_eps)]
-    record(f"logistic_{tag}_large_train_error", float(row["train error"]))
-    record(f"logistic_{tag}_large_fgsm_error", float(row["FGSM test error (same eps)"]))
-hard = fits[("adversarial", large_eps)]
-record("adv_large_perturbed_train_error", linear.error_rate(linear.logistic_predict(
-    hard.w, hard.b, linear.logistic_fgsm(hard.w, hard.b, xb, yb, large_eps)), yb))
+fits = linear.fit_objectives(xb, yb, compare_eps, model="logistic", epochs=epochs, seed=seed)
+table = linear.objectives_table(fits, xtb, ytb, eps)
+curves = linear.penalty_history(fits)
+fade = (curves[curves["objective"] == "adversarial"].groupby("eps", sort=False)
+        ["L1 coefficient / eps"].agg(peak="max", end="last"))
+hard = fits[("adversarial", large_eps)]  # the perturbed training digits it still gets wrong
+record({"small_eps": small_eps, "large_eps": large_eps,
+        "adv_large_perturbed_train_error": linear.fgsm_errors(hard, xb, yb, large_eps)[1],
+        **{f"fade_{k}_{e}": v for e, row in fade.iterrows() for k, v in row.items()},
+        **{f"fade_{k}_{size}": fade.loc[f"{e:g}", k] for k, size, e in (("end", "small", small_eps),
+           ("end", "large", large_eps), ("peak", "large", large_eps))},
+        **{f"logistic_{tag}_large_{kind}_error": float(table.loc[(objective, large_eps), column])
+           for objective, tag in (("adversarial", "adv"), ("L1 decay", "l1"))
+           for kind, column in (("train", "train error"), ("fgsm", "FGSM test error (same eps)"))}})
 
 # %% tags=["hide-input"]
-dash = alt.StrokeDash("objective:N", title="objective",
-                      scale=alt.Scale(domain=["adversarial", "L1 decay"], range=[[1, 0], [6, 3]]))
-base = alt.Chart(curves).encode(
-    x=alt.X("epoch:Q", title="epoch"),
-    color=alt.Color("eps:N", title="eps"),
-    strokeDash=dash,
-    tooltip=["objective:N", "eps:N", "epoch:Q",
-             alt.Tooltip("L1 coefficient / eps:Q", format=".1%"),
-             alt.Tooltip("penalty added to the loss:Q", format=".4f")],
-)
-coefficient = alt.layer(
-    base.mark_line().encode(y=alt.Y("L1 coefficient / eps:Q", axis=alt.Axis(format=".0%"),
-                                    title="effective L1 coefficient / eps")),
-    base.mark_point(size=12, filled=True).encode(y="L1 coefficient / eps:Q"),
-).properties(width=280, height=220, title="The adversarial penalty fades; L1 decay does not")
-penalty = alt.layer(
-    base.mark_line().encode(y=alt.Y("penalty added to the loss:Q",
-                                    title="what the penalty adds to the loss")),
-    base.mark_point(size=12, filled=True).encode(y="penalty added to the loss:Q"),
-).properties(width=280, height=220, title="Penalty added to the training loss")
-alt.hconcat(coefficient, penalty)
+charts.penalty_chart(curves)
 
 # %% tags=["hide-input"]
-linear_results.style.format(
-    {c: "{:.1%}" for c in linear_results.columns if "error" in c} | {"‖w‖₁": "{:.1f}",
-                                                                      "eps": "{:g}"}
-).hide(axis="index")
+table.style.format({c: "{:.1%}" for c in table if "error" in c} | {"‖w‖₁": "{:.1f}"})
 
 # %% [markdown]
 # The left panel is the argument of the section in one picture. L1 decay (dashed) charges the
@@ -366,57 +237,20 @@ linear_results.style.format(
 # objective and with L1 decay at $\lambda = \epsilon$.
 
 # %%
-x10 = xp.asarray(x_train, dtype=xp.float32)
-y10 = xp.asarray(y_train)
-xt10 = xp.asarray(x_test, dtype=xp.float32)
-yt10 = xp.asarray(y_test)
-record("softmax_epochs", softmax_epochs)
-
-
-def softmax_errors(fit, x, y, e):
-    """Clean and FGSM error of a softmax-regression fit on (x, y)."""
-    clean = linear.error_rate(linear.softmax_predict(fit.w, fit.b, x), y)
-    adv = linear.softmax_fgsm(fit.w, fit.b, x, y, e)
-    return clean, linear.error_rate(linear.softmax_predict(fit.w, fit.b, adv), y)
-
-
-soft = {("clean", 0.0): linear.fit_softmax(x10, y10, objective="clean", epochs=softmax_epochs,
-                                           seed=seed)}
-for e in compare_eps:
-    e = float(e)
-    # alpha = 0: the loss at the FGSM point alone, as for logistic regression above
-    soft[("adversarial", e)] = linear.fit_softmax(x10, y10, objective="adversarial", eps=e,
-                                                  alpha=0.0, epochs=softmax_epochs, seed=seed)
-    soft[("L1 decay", e)] = linear.fit_softmax(x10, y10, objective="l1", l1=e,
-                                               epochs=softmax_epochs, seed=seed)
-
-pessimism = []
-for e in compare_eps:
-    e = float(e)
-    rise = float(linear.logistic_adversarial_loss(w, b, xtb, ytb, e)
-                 - linear.logistic_loss(w, b, xtb, ytb))
-    pessimism.append({"model": "logistic regression", "eps": e, "rise of the cost": rise,
-                      "one-η bound": e * w_l1, "L1 charge": e * w_l1})
-    W = linear.to_numpy(soft[("clean", 0.0)].w)
-    c = soft[("clean", 0.0)].b
-    apart = np.abs(W[:, :, None] - W[:, None, :]).sum(axis=0)  # ‖w_j − w_k‖₁, (k, k)
-    rise = float(linear.softmax_loss(soft[("clean", 0.0)].w, c, linear.softmax_fgsm(
-        soft[("clean", 0.0)].w, c, xt10, yt10, e), yt10)
-        - linear.softmax_loss(soft[("clean", 0.0)].w, c, xt10, yt10))
-    pessimism.append({"model": "softmax regression", "eps": e, "rise of the cost": rise,
-                      "one-η bound": e * float(apart.max(axis=0)[y_test].mean()),
-                      "L1 charge": e * float(np.abs(W).sum())})
-pessimism = pd.DataFrame(pessimism)
-pessimism["L1 charge / one-η bound"] = pessimism["L1 charge"] / pessimism["one-η bound"]
-pessimism["L1 charge / rise"] = pessimism["L1 charge"] / pessimism["rise of the cost"]
-ratio = pessimism.set_index(["model", "eps"])["L1 charge / rise"]
-structural = pessimism.set_index(["model", "eps"])["L1 charge / one-η bound"]
+x10, xt10 = xp.asarray(x_train, dtype=xp.float32), xp.asarray(x_test, dtype=xp.float32)
+y10, yt10 = xp.asarray(y_train), xp.asarray(y_test)
+soft = linear.fit_objectives(x10, y10, compare_eps, model="softmax", epochs=softmax_epochs,
+                             seed=seed)
+unregularised = {"logistic regression": (plain, xtb, ytb),
+                 "softmax regression": (soft[("clean", 0.0)], xt10, yt10)}
+pessimism = pd.DataFrame([{"model": m, "eps": float(e), **linear.l1_charge(f, x, y, float(e))}
+                          for e in compare_eps for m, (f, x, y) in unregularised.items()])
 overshoot_eps = float(eps) if float(eps) in [float(e) for e in compare_eps] else large_eps
-record("overshoot_eps", overshoot_eps)
-record("logistic_overshoot", float(ratio.loc[("logistic regression", overshoot_eps)]))
-record("softmax_overshoot", float(ratio.loc[("softmax regression", overshoot_eps)]))
-record("logistic_charge_over_bound", float(structural.loc[("logistic regression", overshoot_eps)]))
-record("softmax_charge_over_bound", float(structural.loc[("softmax regression", overshoot_eps)]))
+at = pessimism[pessimism["eps"] == overshoot_eps].set_index("model")
+charge, overshoot = at["L1 charge / one-η bound"], at["L1 charge / rise"]
+record({"softmax_epochs": softmax_epochs, "overshoot_eps": overshoot_eps,
+        **{f"{m.split()[0]}_{name}": float(ratios[m]) for name, ratios in (
+            ("overshoot", overshoot), ("charge_over_bound", charge)) for m in ratios.index}})
 pessimism.style.format({"eps": "{:g}", "rise of the cost": "{:.3g}", "one-η bound": "{:.3g}",
                         "L1 charge": "{:.3g}", "L1 charge / one-η bound": "{:.1f}×",
                         "L1 charge / rise": "{:.1f}×"}).hide(axis="index")
@@ -430,34 +264,17 @@ pessimism.style.format({"eps": "{:g}", "rise of the cost": "{:.3g}", "one-η bou
 # with that charge, the ten-class model pays for it:
 
 # %%
-soft_rows = []
-for (objective, e), fit in soft.items():
-    test_clean, test_fgsm = softmax_errors(fit, xt10, yt10, e if e else eps)
-    soft_rows.append({"objective": objective, "eps": e, "train error": fit.history["error"][-1],
-                      "test error": test_clean, "FGSM test error (same eps)": test_fgsm})
-softmax_results = pd.DataFrame(soft_rows)
-stable = softmax_results.set_index(["objective", "eps"])
-gaps = {}
-for e in compare_eps:
-    e = float(e)
-    gaps[e] = {
-        "logistic": float(table.loc[("L1 decay", e), "train error"]
-                          - table.loc[("adversarial", e), "train error"]),
-        "softmax": float(stable.loc[("L1 decay", e), "train error"]
-                         - stable.loc[("adversarial", e), "train error"]),
-    }
-record("softmax_clean_train_error", float(stable.loc[("clean", 0.0), "train error"]))
-record("softmax_l1_small_train_error", float(stable.loc[("L1 decay", small_eps), "train error"]))
-record("softmax_adv_small_train_error",
-       float(stable.loc[("adversarial", small_eps), "train error"]))
-record("softmax_l1_large_train_error", float(stable.loc[("L1 decay", large_eps), "train error"]))
-record("softmax_adv_large_train_error",
-       float(stable.loc[("adversarial", large_eps), "train error"]))
-record("logistic_gap_small", gaps[small_eps]["logistic"])
-record("softmax_gap_small", gaps[small_eps]["softmax"])
-softmax_results.style.format(
-    {c: "{:.1%}" for c in softmax_results.columns if "error" in c} | {"eps": "{:g}"}
-).hide(axis="index")
+stable = linear.objectives_table(soft, xt10, yt10, eps).iloc[:, :3]
+gaps = pd.DataFrame({m: t.xs("L1 decay")["train error"] - t.xs("adversarial")["train error"]
+                     for m, t in (("logistic", table), ("softmax", stable))})  # L1 − adversarial
+train_error = stable["train error"]
+record({"softmax_clean_train_error": train_error[("clean", 0.0)],
+        "logistic_gap_small": gaps.loc[small_eps, "logistic"],
+        "softmax_gap_small": gaps.loc[small_eps, "softmax"],
+        **{f"softmax_{tag}_{size}_train_error": train_error[(objective, e)]
+           for objective, tag in (("L1 decay", "l1"), ("adversarial", "adv"))
+           for size, e in (("small", small_eps), ("large", large_eps))}})
+stable.style.format("{:.1%}")
 
 # %% [markdown]
 # At $\epsilon$ = {glue:text}`small_eps:g`, L1 decay leaves the ten-class model
@@ -477,66 +294,56 @@ softmax_results.style.format(
 # ## The maxout network: L1 on the first layer against adversarial training
 #
 # The paper's last comparison is on its maxout network. With L1 weight decay on the first
-# layer's weights, a coefficient of {glue:text}`paper_l1:.4f` already kept the network above
-# {glue:text}`paper_train_error:.0%` error *on its training set*; smaller coefficients let it
+# layer's weights, a coefficient of {glue:text}`paper_C12_l1:.4f` already kept the network above
+# {glue:text}`paper_C12_train_error:.0%` error *on its training set*; smaller coefficients let it
 # train but brought no regularisation benefit. Adversarial training at
 # $\epsilon$ = {glue:text}`eps:.2f`, by contrast, works well (Section 6 takes it up). We train
 # the four networks from the book's recipes — plain, L1 at the paper's coefficient, L1 at a
 # small coefficient, adversarial — and measure each on its own training set, on the test set,
-# and on FGSM test digits (unclipped). The book trains with Adam; because the strength of an
-# L1 penalty depends on how the optimiser applies it, the plain and the L1 network are also
-# trained with the maxout paper's SGD schedule (`optimizer="sgd"` in the recipe), the
-# optimiser the paper's own numbers come from.
+# and on FGSM test digits (unclipped). At the quick scale the book trains with Adam; because
+# the strength of an L1 penalty depends on how the optimiser applies it, the plain and the L1
+# network are also trained with the maxout paper's SGD schedule (`optimizer="sgd"` in the
+# recipe), the optimiser the paper's own numbers come from.
+#
+# What ran here: {glue:text}`maxout_recipe`, and for the two SGD networks
+# {glue:text}`sgd_recipe`. The paper trained on full MNIST by the maxout paper's protocol,
+# which the book runs at `scale="paper"`: {glue:text}`paper_recipe`. At that scale the book's
+# recipes already use SGD, so the two SGD rows repeat the plain and the L1 network.
 
 # %%
-maxout_recipes = {
-    "maxout": recipe("maxout", dataset=dataset, seed=seed),
-    "maxout (L1, paper's coefficient)": recipe("maxout-l1", dataset=dataset, seed=seed),
-    "maxout (L1, small coefficient)": recipe("maxout-l1-small", dataset=dataset, seed=seed),
-    "maxout (adversarial)": recipe("maxout-adversarial", dataset=dataset, seed=seed, eps=eps),
-    "maxout, SGD": recipe("maxout", dataset=dataset, seed=seed, optimizer="sgd"),
-    "maxout (L1, paper's coefficient), SGD": recipe("maxout-l1", dataset=dataset, seed=seed,
-                                                    optimizer="sgd"),
-}
-rows, losses = [], []
-for name, r in maxout_recipes.items():
-    model, history = trained(r)
-    rows.append({"model": name, "optimiser": r.optimizer, "first-layer L1": r.l1,
-                 "train error": evaluate(model, x_train, y_train)["error"],
-                 "test error": evaluate(model, x_test, y_test)["error"],
-                 "FGSM test error": evaluate(model, x_test, y_test, eps, clip=None)["error"]})
-    losses += [{"model": name.removesuffix(", SGD"), "optimiser": r.optimizer,
-                "epoch": row["epoch"], "training loss": row["loss"]}
-               for row in history["epochs"] if row["phase"] == "fit"]
-maxout_results = pd.DataFrame(rows)
-mt = maxout_results.set_index("model")
-plain_test, plain_fgsm = mt.loc["maxout", "test error"], mt.loc["maxout", "FGSM test error"]
-n_test = len(y_test)
-noise = {  # two standard errors of the plain network's rates on this test set
-    "test": 2 * math.sqrt(plain_test * (1 - plain_test) / n_test),
-    "fgsm": 2 * math.sqrt(plain_fgsm * (1 - plain_fgsm) / n_test),
-}
-record("paper_l1", PAPER["C12"]["l1"])
-record("paper_train_error", PAPER["C12"]["train_error"])
-record("l1_coefficient", maxout_recipes["maxout (L1, paper's coefficient)"].l1)
-record("l1_small_coefficient", maxout_recipes["maxout (L1, small coefficient)"].l1)
-record("maxout_epochs", maxout_recipes["maxout"].epochs)
-for name, tag in (("maxout", "plain"), ("maxout (L1, paper's coefficient)", "l1"),
-                  ("maxout (L1, small coefficient)", "l1_small"),
-                  ("maxout (adversarial)", "adversarial"), ("maxout, SGD", "sgd_plain"),
-                  ("maxout (L1, paper's coefficient), SGD", "sgd_l1")):
-    for column, field in (("train error", "train"), ("test error", "test"),
-                          ("FGSM test error", "fgsm")):
-        record(f"maxout_{tag}_{field}_error", float(mt.loc[name, column]))
-record("noise_test", noise["test"])
-record("noise_fgsm", noise["fgsm"])
-maxout_results.style.format(
-    {"first-layer L1": "{:g}", "train error": "{:.1%}", "test error": "{:.1%}",
-     "FGSM test error": "{:.1%}"}).hide(axis="index")
+setting = dict(scale=scale, dataset=dataset, seed=seed, epoch_cap=epoch_cap)
+maxout_recipes = {tag: recipe(name, **extra, **setting) for tag, (name, extra) in {
+    "plain": ("maxout", {}), "l1": ("maxout-l1", {}), "l1_small": ("maxout-l1-small", {}),
+    "adversarial": ("maxout-adversarial", {"eps": eps}),
+    "sgd_plain": ("maxout", {"optimizer": "sgd"}), "sgd_l1": ("maxout-l1", {"optimizer": "sgd"}),
+}.items()}
+names = {"plain": "maxout", "l1": "maxout (L1, paper's coefficient)",
+         "l1_small": "maxout (L1, small coefficient)", "adversarial": "maxout (adversarial)",
+         "sgd_plain": "maxout, SGD", "sgd_l1": "maxout (L1, paper's coefficient), SGD"}
+nets = {tag: trained(r) for tag, r in maxout_recipes.items()}
+mt = measure.train_test_errors({tag: m for tag, (m, _) in nets.items()}, x_train, y_train,
+                               x_test, y_test, eps)
+plain_test, plain_fgsm = mt.loc["plain", "test error"], mt.loc["plain", "FGSM test error"]
+noise = {"test": measure.rate_noise(plain_test, len(y_test)),  # two standard errors
+         "fgsm": measure.rate_noise(plain_fgsm, len(y_test))}
+record({"l1_coefficient": maxout_recipes["l1"].l1, "noise_test": noise["test"],
+        "l1_small_coefficient": maxout_recipes["l1_small"].l1, "noise_fgsm": noise["fgsm"],
+        "maxout_epochs": maxout_recipes["plain"].epochs, "sgd_recipe": maxout_recipes[
+            "sgd_plain"].describe(), "maxout_recipe": maxout_recipes["plain"].describe(),
+        "paper_recipe": recipe("maxout", scale="paper").describe(),
+        **{f"maxout_{tag}_{kind}_error": float(mt.loc[tag, column]) for tag in names
+           for kind, column in zip(("train", "test", "fgsm"), mt.columns)}})
+(mt.rename(index=names).assign(optimiser=[r.optimizer for r in maxout_recipes.values()],
+                                **{"first-layer L1": [r.l1 for r in maxout_recipes.values()]})
+ .style.format("{:.1%}", subset=["train error", "test error", "FGSM test error"]))
 
 # %% tags=["hide-input"]
-charts.rate_chart(pd.DataFrame(losses), x="epoch", y="training loss", y_format=".2f",
-                  dash="optimiser", y_title="training cross-entropy (without the L1 term)",
+losses = pd.DataFrame([{"model": names[tag].removesuffix(", SGD"), "epoch": row["epoch"],
+                        "optimiser": maxout_recipes[tag].optimizer, "training loss": row["loss"]}
+                       for tag, (_, h) in nets.items() for row in h["epochs"]
+                       if row["phase"] == "fit"])
+charts.rate_chart(losses, x="epoch", y="training loss", y_format=".2f", dash="optimiser",
+                  y_title="training cross-entropy (without the L1 term)",
                   title="Training the maxout networks", width=420)
 
 # %% [markdown]
@@ -544,7 +351,7 @@ charts.rate_chart(pd.DataFrame(losses), x="epoch", y="training loss", y_format="
 # {glue:text}`maxout_epochs:d` epochs at {glue:text}`maxout_l1_train_error:.1%` error on its
 # own training digits, against {glue:text}`maxout_plain_train_error:.1%` for the plain network:
 # the penalty, applied to every first-layer weight at every step whatever the margins, costs it
-# most of its fit, though on our budget not the paper's {glue:text}`paper_train_error:.0%`.
+# most of its fit, though on our budget not the paper's {glue:text}`paper_C12_train_error:.0%`.
 # With SGD the same penalty is far stronger: the network stays at
 # {glue:text}`maxout_sgd_l1_train_error:.1%` training error — it never learns, its loss stuck
 # at chance (the flat dashed line at the top of the figure) — while plain SGD reaches
@@ -565,62 +372,47 @@ charts.rate_chart(pd.DataFrame(losses), x="epoch", y="training loss", y_format="
 # %% [markdown]
 # ## Claims
 #
-# The paper's statements beside what this chapter computed; the rule column says how each
-# verdict is decided.
+# The paper's statements beside what this chapter computed. The rule column says how each
+# verdict is decided; the column after it whether our number is the paper's, within two
+# standard errors of a rate on our test digits. Where the paper gives a bound ("over 5%") or a
+# direction rather than a measured number, only the rule applies.
 
 # %%
-data_why = (f"{len(ytb_np):,} test digits ({negative}s and {positive}s) of {dataset}; "
-            f"{epochs} epochs from w = 0.")
-paper_eps = float(PAPER["C10"]["eps"])
-fade_all = all(v["end"] < v["peak"] for v in fade.values())
-underfits_all = all(g["logistic"] >= 0 for g in gaps.values())
-softmax_worse = gaps[small_eps]["softmax"] > gaps[small_eps]["logistic"]
-gap_positive = float(np.abs(printed - ours_form)[ytb_np == 1].max())
-gap_negative = float(np.abs(printed - ours_form)[ytb_np == -1].mean())
-l1_model = mt.loc["maxout (L1, paper's coefficient)"]
-small_model = mt.loc["maxout (L1, small coefficient)"]
-adv_model = mt.loc["maxout (adversarial)"]
-no_gain = (small_model["test error"] >= plain_test - noise["test"]
-           and small_model["FGSM test error"] >= plain_fgsm - noise["fgsm"])
-adv_gain = (adv_model["FGSM test error"] < plain_fgsm - noise["fgsm"]
-            and adv_model["test error"] <= plain_test + noise["test"])
-charge = {m: float(structural.loc[(m, overshoot_eps)])
-          for m in ("logistic regression", "softmax regression")}
-overshoot = {m: float(ratio.loc[(m, overshoot_eps)])
-             for m in ("logistic regression", "softmax regression")}
-softmax_large = {o: float(stable.loc[(o, large_eps), "train error"])
-                 for o in ("L1 decay", "adversarial")}
-maxout_why = (f"{dataset}; {maxout_recipes['maxout'].epochs} epochs of Adam, not SGD with "
-              "early stopping on full MNIST.")
-claims_table("05_linear_adversarial_training", [
-    Claim("C9", "ζ(eps‖w‖₁ − y(wᵀx + b)) vs the loss at the FGSM point: gap", 0.0,
-          abs(at_fgsm - closed), within(1e-9, points=False), pct=False, digits=2,
+data_why = f"{len(ytb_np):,} test digits ({negative}s and {positive}s) of {data}; {epochs} epochs"
+n_binary, paper_eps = len(ytb_np), PAPER["C10"]["eps"]
+gap_text = ", ".join(f"eps {e:g}: {g:+.1%}" for e, g in gaps["logistic"].items())
+rows = [
+    Claim("C9", "ζ(eps‖w‖₁ − y(wᵀx + b)) vs the loss at the FGSM point: gap", "exact",
+          closed["closed_form_gap"], at_most(1e-9, "gap", pct=False), pct=False, digits=2,
           why=f"Trained logistic regression, test digits, eps = {eps:g}."),
-    Claim("C9", "the paper's printed ζ(y(eps‖w‖₁ − wᵀx − b)), y = +1: largest gap", 0.0,
-          gap_positive, within(1e-9, points=False), pct=False, digits=2,
-          why="Exact for y = +1."),
+    Claim("C9", "the paper's printed ζ(y(eps‖w‖₁ − wᵀx − b)), y = +1: largest gap", "exact",
+          closed["printed_gap_positive"], at_most(1e-9, "gap", pct=False), pct=False,
+          digits=2, why="Exact for y = +1."),
     Claim("C9", "the printed form, y = −1: mean gap to the adversarial loss", "not exact",
-          gap_negative, when(gap_negative > 1e-3, "gap > 0.001"), pct=False, digits=3,
+          closed["printed_gap_negative"], when(closed["printed_gap_negative"] > 1e-3,
+                                               "gap > 0.001"), pct=False, digits=3,
           why="For y = −1 the printed form subtracts the penalty; the worst case for both "
               "labels is ζ(eps‖w‖₁ − y(wᵀx + b))."),
-    Claim("C10", "logistic regression, 3s vs 7s: clean test error",
-          PAPER["C10"]["clean_error"], clean_error, within(0.02),
-          why=f"{data_why} One test digit is {1 / len(ytb_np):.1%}."),
+    Claim("C10", "logistic regression, 3s vs 7s: clean test error", PAPER["C10"]["clean_error"],
+          clean_error, within(0.02), n=n_binary,
+          why=f"{data_why}. One test digit is {1 / n_binary:.1%}."),
     Claim("C10", f"logistic regression, 3s vs 7s: FGSM test error at eps = {eps:g}",
-          PAPER["C10"]["error"], fgsm_error, within(0.05),
-          why=data_why + " Unclipped, as in the paper." + (
-              "" if eps == paper_eps else f" Run at eps = {eps:g}, not the paper's .25.")),
+          PAPER["C10"]["error"], fgsm_error, within(0.05), n=n_binary,
+          comparable=eps == paper_eps, why=f"{data_why}. Unclipped, as in the paper."),
     Claim("C11", f"adversarial training's L1 coefficient at the end, share of eps "
-          f"(eps = {small_eps:g}; L1 decay: 100%)", "fades", fade[small_eps]["end"],
-          when(fade_all, "falls below its peak at every eps"),
-          why="At the end: " + ", ".join(f"eps {e:g}: {v['end']:.0%}" for e, v in fade.items())
+          f"(eps = {small_eps:g}; L1 decay: 100%)", "fades", fade.loc[f"{small_eps:g}", "end"],
+          when((fade["end"] < fade["peak"]).all(), "falls below its peak at every eps"),
+          why="At the end: " + ", ".join(f"eps {e}: {v:.0%}" for e, v in fade["end"].items())
               + ". It fades where the perturbed digits can be learnt."),
+]
+
+# %%
+rows += [
     Claim("C11", f"logistic regression, L1 decay at λ = eps = {large_eps:g}: training error "
           f"(adversarial: {table.loc[('adversarial', large_eps), 'train error']:.1%})",
           "worse", float(table.loc[("L1 decay", large_eps), "train error"]),
-          when(underfits_all, "L1 ≥ adversarial at every eps"),
-          why="L1 minus adversarial: "
-              + ", ".join(f"eps {e:g}: {g['logistic']:+.1%}" for e, g in gaps.items()) + "."),
+          when((gaps["logistic"] >= 0).all(), "L1 ≥ adversarial at every eps"),
+          why=f"L1 minus adversarial: {gap_text}."),
     Claim("C11", f"softmax: L1 charge over the most one η can raise the cost, eps = "
           f"{overshoot_eps:g} (logistic: {charge['logistic regression']:.1f}×)",
           "more pessimistic", charge["softmax regression"],
@@ -629,30 +421,43 @@ claims_table("05_linear_adversarial_training", [
           why=f"Over the real rise at the FGSM point: {overshoot['softmax regression']:.1f}× "
               f"vs {overshoot['logistic regression']:.1f}×. Unregularised models, test digits."),
     Claim("C11", f"softmax, eps = {small_eps:g}: L1's extra training error over adversarial "
-          f"training (logistic: {gaps[small_eps]['logistic']:+.1%})",
-          "more pessimistic", gaps[small_eps]["softmax"],
-          when(softmax_worse, "softmax's gap > logistic's"),
+          f"training (logistic: {gaps.loc[small_eps, 'logistic']:+.1%})",
+          "more pessimistic", gaps.loc[small_eps, "softmax"],
+          when(gaps.loc[small_eps, "softmax"] > gaps.loc[small_eps, "logistic"],
+               "softmax's gap > logistic's"),
           why=f"{softmax_epochs} epochs, ten classes. At eps {large_eps:g} both underfit "
-              f"({softmax_large['L1 decay']:.0%} and {softmax_large['adversarial']:.0%})."),
-    Claim("C12", f"maxout, first-layer L1 at {l1_model['first-layer L1']:g}, Adam: training "
-          "error", PAPER["C12"]["train_error"], float(l1_model["train error"]),
-          at_least(PAPER["C12"]["train_error"], "ours"),
-          why=f"Plain: {mt.loc['maxout', 'train error']:.1%}. Adam rescales the L1 step per "
+              f"({train_error[('L1 decay', large_eps)]:.0%} and "
+              f"{train_error[('adversarial', large_eps)]:.0%})."),
+]
+maxout_why = f"{data}; {maxout_recipes['plain'].describe()}."
+bound = PAPER["C12"]["train_error"]  # the paper gives a bound ("over 5%"), not a measured rate
+over = f"> {bound:.0%}"
+l1, sgd_l1, small, adv = (mt.loc[t] for t in ("l1", "sgd_l1", "l1_small", "adversarial"))
+no_gain = (small["test error"] >= plain_test - noise["test"]
+           and small["FGSM test error"] >= plain_fgsm - noise["fgsm"])
+adv_gain = (adv["FGSM test error"] < plain_fgsm - noise["fgsm"]
+            and adv["test error"] <= plain_test + noise["test"])
+
+# %%
+claims_table("05_linear_adversarial_training", rows + [
+    Claim("C12", f"maxout, first-layer L1 at {maxout_recipes['l1'].l1:g}, "
+          f"{maxout_recipes['l1'].optimizer}: training error", over,
+          float(l1["train error"]), at_least(bound, "ours"),
+          why=f"Plain: {mt.loc['plain', 'train error']:.1%}. Adam rescales the L1 step per "
               "weight, so the penalty bites less than under SGD. " + maxout_why),
     Claim("C12", f"the same with the maxout paper's SGD: training error (plain SGD: "
-          f"{mt.loc['maxout, SGD', 'train error']:.1%})", PAPER["C12"]["train_error"],
-          float(mt.loc["maxout (L1, paper's coefficient), SGD", "train error"]),
-          at_least(PAPER["C12"]["train_error"], "ours"),
+          f"{mt.loc['sgd_plain', 'train error']:.1%})", over,
+          float(sgd_l1["train error"]), at_least(bound, "ours"),
           why="It never learns: each step's lr·λ erases the small initial first-layer weights. "
-              f"{maxout_recipes['maxout, SGD'].epochs} epochs, {dataset}."),
-    Claim("C12", f"maxout, first-layer L1 at {small_model['first-layer L1']:g}: FGSM test error "
-          f"(plain: {plain_fgsm:.1%})", "no benefit", float(small_model["FGSM test error"]),
+              f"{data}; {maxout_recipes['sgd_plain'].describe()}."),
+    Claim("C12", f"maxout, first-layer L1 at {maxout_recipes['l1_small'].l1:g}: FGSM test error "
+          f"(plain: {plain_fgsm:.1%})", "no benefit", float(small["FGSM test error"]),
           when(no_gain, "test and FGSM error not below plain by 2 s.e."),
-          why=f"Trains: {small_model['train error']:.1%} training error; test error "
-              f"{small_model['test error']:.1%} (plain {plain_test:.1%})."),
+          why=f"Trains: {small['train error']:.1%} training error; test error "
+              f"{small['test error']:.1%} (plain {plain_test:.1%})."),
     Claim("C12", f"maxout, adversarial training at eps = {eps:g}: FGSM test error "
-          f"(plain: {plain_fgsm:.1%})", "works well", float(adv_model["FGSM test error"]),
+          f"(plain: {plain_fgsm:.1%})", "works well", float(adv["FGSM test error"]),
           when(adv_gain, "FGSM error below plain by 2 s.e., test error not above"),
-          why=f"Test error {adv_model['test error']:.1%} (plain {plain_test:.1%}). "
-              + maxout_why),
-])
+          why=f"Test error {adv['test error']:.1%} (plain {plain_test:.1%}). " + maxout_why),
+], scale=scale, context=f"{describe_dataset(data)}. Maxout networks: "
+                        f"{maxout_recipes['plain'].describe()}.")

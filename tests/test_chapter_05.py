@@ -3,6 +3,7 @@ papermill with changed parameters; asserts the directions the paper claims (C9â€
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from advlib.book.runner import run_chapter
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "05_linear_adversarial_training.py"
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +67,7 @@ def test_l1_is_more_pessimistic_still_for_softmax_C11(run):
 
 
 def test_first_layer_l1_at_paper_coefficient_leaves_training_error_above_5_percent_C12(run):
-    assert run["l1_coefficient"] == run["paper_l1"] == 0.0025
+    assert run["l1_coefficient"] == run["paper_C12_l1"] == 0.0025
     # with the maxout paper's SGD, as the paper trained: far above 5%, where plain SGD fits
     assert run["maxout_sgd_l1_train_error"] > 0.05
     assert run["maxout_sgd_plain_train_error"] < 0.05
@@ -87,6 +90,14 @@ def test_claims_table_covers_C9_to_C12_with_computed_verdicts(run):
     assert all(row["verdict"] in ("holds", "differs") for row in rows)
     c9 = [row for row in rows if row["claim"] == "C9"]
     assert all(row["verdict"] == "holds" for row in c9)
+    # the paper states C9 as an identity and C11/C12 as directions or bounds: no number to
+    # reproduce; C10's rates are set against the paper's within two standard errors
+    assert {row["reproduced"] for row in rows if row["claim"] != "C10"} == {"no number"}
+    clean = next(row for row in rows if row["claim"] == "C10")
+    n, paper = run["binary_test"], run["paper_C10_clean_error"]
+    near = abs(run["logistic_clean_error"] - paper) <= 2 * math.sqrt(paper * (1 - paper) / n)
+    assert clean["reproduced"] == ("reproduced" if near else "not reproduced")
+    assert clean["tolerance"].startswith("Â±") and f"n = {n:,}" in clean["tolerance"]
 
 
 def test_other_eps_seed_and_dataset(small_fashion, tmp_path):
@@ -100,3 +111,5 @@ def test_other_eps_seed_and_dataset(small_fashion, tmp_path):
     assert r["closed_form_gap"] < 1e-9
     assert r["logistic_fgsm_error"] > 2 * r["logistic_clean_error"]
     assert r["logistic_adv_large_fgsm_error"] < r["logistic_fgsm_error"]
+    fgsm_row = [row for row in r["claims"] if row["claim"] == "C10"][1]
+    assert fgsm_row["reproduced"] == "not comparable"  # eps .1, not the paper's .25

@@ -10,6 +10,8 @@ from advlib.book.runner import run_chapter
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "09_alternative_hypotheses.py"
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
@@ -47,3 +49,8 @@ def test_claims_table_covers_c26_and_c27(run):
     assert {row["claim"] for row in rows} == {"C26", "C27"}
     fooled = [row for row in rows if row["quantity"].startswith("ensembles are still fooled")]
     assert fooled[0]["verdict"] == "holds"
+    # the stand-in is not the MP-DBM, and two members are not the paper's twelve: no row is
+    # set against the paper's number, though every one has a tolerance for it
+    assert {row["reproduced"] for row in rows} == {"not comparable"}
+    assert fooled[0]["ours_value"] == pytest.approx(min(run["ensemble_error"],
+                                                        run["member_error"]))
