@@ -622,7 +622,7 @@ def activation_growth(eps: float, dims: Any, draws: int, rng: np.random.Generato
     eps·sign(w), arrays in ``xp``.
 
     Returns one row per n: ``max-norm of eta`` (largest over the draws), ``measured change``
-    wᵀ(x + η) − wᵀx, ``eps * ||w||_1`` and ``eps * m * n`` (m the mean |w_i|), their means over
+    wᵀ(x + η) − wᵀx, ``eps * ||w||_1`` and ``eps * m * n`` (m the mean ``|w_i|``), their means over
     the draws, and ``relative deviation`` of the measured change from eps·‖w‖₁ (largest).
     """
     eps = check_eps(eps, where="activation_growth")

@@ -264,7 +264,7 @@ def transfer(
 ) -> dict:
     """How ``target`` fares on FGSM examples made against ``source`` (Sec. 6 and 8).
 
-    Returns :func:`advlib.train.evaluate`'s dict for ``target`` on those examples, plus
+    Returns :func:`evaluate`'s dict for ``target`` on those examples, plus
     ``source_error``: the source's own error on them.
     """
     check_model(target, where="transfer", name="target")
@@ -599,7 +599,7 @@ AGREEMENT_RATES = {
     "rbf_agrees_maxout": ("maxout", "rbf", "agree_both_wrong", "RBF = maxout | both wrong"),
     "rbf_agrees_softmax": ("softmax", "rbf", "agree_both_wrong", "RBF = softmax | both wrong"),
 }
-"""The paper's five agreement rates (C25): name → (model a, model b, column of
+"""The paper's five agreement rates of claim C25, by name → (model a, model b, column of
 :func:`agreement`'s table, what it measures)."""
 
 

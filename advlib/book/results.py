@@ -203,7 +203,8 @@ def when(condition: bool, text: str) -> Rule:
 
 
 REPRODUCED = ("reproduced", "not reproduced", "not comparable", "no number", "not run")
-"""The second verdict of a claims row: whether our number is the paper's, within tolerance."""
+"""The values of a claims row's second verdict, whether our number is the paper's within
+tolerance."""
 
 
 @dataclass
