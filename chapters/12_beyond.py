@@ -19,9 +19,10 @@
 # attack, the fast gradient sign method (FGSM), on MNIST. Readers today ask three more
 # questions, and this chapter puts them to the paper's models:
 #
-# 1. **How does the error grow with $\epsilon$?** One number at $\epsilon$ = .25 hides the
-#    shape of the curve, and the shape says something: for a model that is really more robust,
-#    a larger perturbation can only do more harm.
+# 1. **How does the error grow with $\epsilon$?** One number at
+#    $\epsilon$ = {glue:text}`paper_C5_eps:.2f` hides the shape of the curve, and the shape says
+#    something: for a model that is really more robust, a larger perturbation can only do more
+#    harm.
 # 2. **Does adversarial training against FGSM hold up against a stronger attack?** FGSM takes
 #    one step along the sign of the gradient. Projected gradient descent (PGD,
 #    {cite:t}`madry2018towards`) takes many smaller steps from a random point in the
@@ -38,61 +39,58 @@
 # later literature leads one to expect, under ids B1–B5.
 
 # %% tags=["parameters"]
+from typing import Literal
+
+scale: Literal["quick", "paper"] = "quick"  # quick: the embedded digits; paper: full MNIST
+dataset: Literal["default", "mnist-embedded", "mnist", "fashion-mnist"] = "default"  # main part's
+epoch_cap: int = 0  # when > 0, caps every model's training epochs
+seed: int = 0  # seed of every model's training and of PGD's random start
 eps_grid: list = [0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3]  # FGSM sizes of the curves
 eps_small: float = 0.1  # the smaller eps at which FGSM and PGD are compared
-eps_large: float = 0.25  # the larger eps of the comparison (the paper's MNIST value)
+eps_large: float = 0.25  # the larger eps of the comparison (the paper's MNIST eps: C5's)
 pgd_steps: int = 20  # PGD steps, each of size 2.5 eps / steps (Madry et al.), one random start
 clip: bool = False  # headline attacks clipped to [0, 1]; False as in the paper and the training
 fashion: bool = True  # run the full-size Fashion-MNIST part (when its files are installed)
-fashion_epochs: int = 10  # training epochs of each of the four models on full Fashion-MNIST
-dataset: str = "mnist-embedded"  # main part's data: mnist-embedded, mnist (full), fashion-mnist
-seed: int = 0  # seed of every model's training and of PGD's random start
+fashion_epochs: int = 10  # epoch cap of each of the four models on full Fashion-MNIST
 
 # %%
 import time
 
-import pandas as pd
-import torch
 from IPython.display import Markdown, display
 
-from advlib.book import charts, record
-from advlib.attacks import model_loss
-from advlib.data import describe_dataset, fashion_mnist_available, fashion_mnist_dirs, load_dataset
-from advlib.measure import adversarial, robustness_curve, transfer
+from advlib import measure
+from advlib.book import charts, record, record_paper
 from advlib.book.results import Claim, at_most, claims_table, data_note, when
-from advlib.zoo import recipe, trained
+from advlib.data import describe_dataset, fashion_mnist_available, fashion_mnist_dirs, load_dataset
+from advlib.zoo import recipe, scale_dataset, trained
 
-if not 0 < eps_small < eps_large:
-    raise ValueError(f"need 0 < eps_small < eps_large, got {eps_small} and {eps_large}")
-if pgd_steps < 1:
-    raise ValueError(f"pgd_steps must be at least 1, got {pgd_steps}")
-
-# name in the book (and its colour) → the advlib.zoo recipe
+# name in the book (and its colour) → the advlib.zoo recipe, and the short key of its records
 MODELS = {"softmax regression": "softmax", "maxout": "maxout",
           "maxout (adversarial, dropout off)": "maxout-adversarial-dropout-off", "rbf": "rbf"}
-KEYS = dict(zip(MODELS, ("softmax", "maxout", "adv", "rbf")))  # short names of records
-ADV = "maxout (adversarial, dropout off)"
+KEYS = dict(zip(MODELS, ("softmax", "maxout", "adv", "rbf")))
+ADV = "maxout (adversarial, dropout off)"  # the adversarially trained network
 SIZES = {"small": float(eps_small), "large": float(eps_large)}
-PIXELS = {False: "unclipped", True: "clipped to [0, 1]"}
-headline, beside = PIXELS[clip], PIXELS[not clip]
-
-data_note(describe_dataset(dataset) + "; every number in the main part is measured on its "
+headline, beside = measure.PIXEL_RULES[clip], measure.PIXEL_RULES[not clip]
+data = scale_dataset(scale, dataset)
+data_note(describe_dataset(data) + "; every number in the main part is measured on its "
           "test split.")
-for name, value in {"eps_small": eps_small, "eps_large": eps_large, "pgd_steps": pgd_steps,
-                    "pgd_step_factor": 2.5, "headline": headline, "beside": beside}.items():
-    record(name, value)
+record({"eps_small": eps_small, "eps_large": eps_large, "pgd_steps": pgd_steps,
+        "pgd_step_factor": 2.5, "headline": headline, "beside": beside})
+record_paper("C5", "C13")
 
 # %% [markdown]
 # ## The models and the attacks
 #
 # The models come from the book's model cache, with the recipes the earlier chapters use
-# (`advlib.zoo`: "softmax", "maxout", "maxout-adversarial-dropout-off" and "rbf"). The
+# (`advlib.zoo`: "softmax", "maxout", "maxout-adversarial-dropout-off" and "rbf"; the maxout
+# networks trained by {glue:text}`recipe`, on the data named above). The
 # adversarially trained network is the one {ref}`ch-adversarial-training` treats as *the*
-# adversarially trained model: the paper's objective with $\alpha$ = .5 and $\epsilon$ = .25,
+# adversarially trained model: the paper's objective with
+# $\alpha$ = {glue:text}`paper_C13_alpha:.1f` and $\epsilon$ = {glue:text}`paper_C13_eps:.2f`,
 # its FGSM direction taken from the network with dropout off. It was trained on unclipped FGSM
 # examples, as the paper's were.
 #
-# Both attacks are measured with `advlib.measure.robustness_curve`, each against the model it
+# Both attacks are measured with `advlib.measure.attack_study`, each against the model it
 # attacks (white-box). PGD runs {glue:text}`pgd_steps:d` signed-gradient steps of size
 # {glue:text}`pgd_step_factor:.1f` × $\epsilon$ / {glue:text}`pgd_steps:d` from one uniform
 # random start in the $\epsilon$-ball, projecting back into the ball after every step
@@ -108,119 +106,21 @@ for name, value in {"eps_small": eps_small, "eps_large": eps_large, "pgd_steps":
 # case, can still come out either way.
 
 # %%
-def study(data, **overrides):
-    """The four models trained on ``data``, their FGSM curves, FGSM against PGD at the two
-    sizes (headline and other clip), and the checks on the adversarially trained model."""
-    x, y = load_dataset(data, "test")
-    n_train = len(load_dataset(data, "train")[1])
-    recipes = {name: recipe(entry, dataset=data, seed=seed, **overrides)
-               for name, entry in MODELS.items()}
-    models = {name: trained(r)[0] for name, r in recipes.items()}
-    grid = sorted({float(e) for e in eps_grid} | {0.0, *SIZES.values()})
-    curve = robustness_curve(models, x, y, grid, clip=(0.0, 1.0) if clip else None)
-    parts = []
-    for clipped in (clip, not clip):
-        for attack in ("fgsm", "pgd"):
-            if clipped == clip and attack == "fgsm":  # the curve has these
-                part = curve[curve["eps"].isin(SIZES.values())]
-            else:
-                part = robustness_curve(models, x, y, list(SIZES.values()), attack=attack,
-                                        clip=(0.0, 1.0) if clipped else None,
-                                        steps=pgd_steps, seed=seed)
-            parts.append(part.assign(attack=attack, pixels=PIXELS[clipped]))
-    attacks = pd.concat(parts, ignore_index=True)
-    headline_clip = (0.0, 1.0) if clip else None
-    checks = {}
-    for size, e in SIZES.items():
-        # Black-box: FGSM examples made on the clean maxout network, shown to the trained one.
-        checks[f"transfer_{size}"] = transfer(models["maxout"], models[ADV], x, y, e,
-                                              clip=headline_clip)["error"]
-        # J = -log p_y of the RBF network after each attack (which attack climbed J higher).
-        for attack in ("fgsm", "pgd"):
-            x_adv = adversarial(models["rbf"], x, y, e, attack=attack, clip=headline_clip,
-                                steps=pgd_steps, seed=seed)
-            with torch.no_grad():
-                checks[f"rbf_loss_{attack}_{size}"] = float(
-                    model_loss(models["rbf"], models["rbf"](x_adv), torch.as_tensor(y)))
-    return {"data": data, "n_test": len(y), "n_train": n_train, "recipes": recipes, "curve": curve,
-            "attacks": attacks, "checks": checks}
-
-
-def error(result, name, attack, size, pixels=headline):
-    """Error of model ``name`` under ``attack`` at eps ``SIZES[size]``, from ``study``."""
-    a = result["attacks"]
-    row = a[(a["model"] == name) & (a["attack"] == attack) & (a["eps"] == SIZES[size])
-            & (a["pixels"] == pixels)]
-    return float(row["error"].iloc[0])
-
-
-def summarise(result, prefix=""):
-    """Record a study's numbers under ``prefix`` and return them as a dict."""
-    curve, out = result["curve"], {}
-    for name, key in KEYS.items():
-        mine = curve[curve["model"] == name].set_index("eps")
-        out[f"{key}_clean"] = float(mine.loc[0.0, "error"])
-        out[f"{key}_top_confidence"] = float(mine["confidence"].iloc[-1])
-        for size in SIZES:
-            for attack in ("fgsm", "pgd"):
-                out[f"{key}_{attack}_{size}"] = error(result, name, attack, size)
-                out[f"{key}_{attack}_{size}_beside"] = error(result, name, attack, size, beside)
-    for size in SIZES:
-        for attack in ("fgsm", "pgd"):
-            out[f"gain_{attack}_{size}"] = (out[f"maxout_{attack}_{size}"]
-                                            - out[f"adv_{attack}_{size}"])
-            out[f"gain_{attack}_{size}_beside"] = (out[f"maxout_{attack}_{size}_beside"]
-                                                   - out[f"adv_{attack}_{size}_beside"])
-        for tail in ("", "_beside"):  # no share of a gain FGSM does not show
-            fgsm_gain = out[f"gain_fgsm_{size}{tail}"]
-            out[f"gain_kept_{size}{tail}"] = (out[f"gain_pgd_{size}{tail}"] / fgsm_gain
-                                              if fgsm_gain > 0 else None)
-    below = curve[(curve["model"] == ADV) & (curve["eps"] > 0) & (curve["eps"] < eps_large)]
-    peak = below.loc[below["error"].idxmax()] if len(below) else None
-    out["adv_peak_error"] = float(peak["error"]) if peak is not None else None
-    out["adv_peak_eps"] = float(peak["eps"]) if peak is not None else None
-    kept = out["gain_kept_large"]
-    out["large_verdict"] = ("no more robust than the network trained without adversarial "
-                            "examples" if out["gain_pgd_large"] <= 0 or kept is None
-                            else "only a little more robust than the network trained clean"
-                            if kept < 0.5 else "still clearly more robust than the clean one")
-    out.update(result["checks"])
-    out["n_test"] = result["n_test"]
-    out["model_epochs"] = {KEYS[name]: r.epochs for name, r in result["recipes"].items()}
-    for name, value in out.items():
-        record(prefix + name, value)
-    record(prefix + "curve", curve[["model", "eps", "error", "confidence"]].to_dict("records"))
-    record(prefix + "attacks", result["attacks"][["model", "eps", "attack", "pixels", "error"]]
-           .to_dict("records"))
-    return out
-
-
-def steps(r, n_train):
-    """Minibatch steps of training recipe ``r`` on ``n_train`` examples."""
-    return -(-n_train // r.batch_size) * r.epochs
-
-
-def rate(value):
-    return f"{value:.1%}"
-
-
-def share(value):
-    return "—" if value is None else f"{value:.0%}"
-
-
-def attack_table(result):
-    """FGSM beside PGD per model and eps, headline pixels first; error rates."""
-    a = result["attacks"].copy()
-    a["attack"] = a["attack"].str.upper()
-    table = a.pivot_table(index=["model", "eps"], columns=["pixels", "attack"], values="error",
-                          sort=False)
-    table = table[[(p, k) for p in (headline, beside) for k in ("FGSM", "PGD")]]
-    return table.style.format("{:.1%}").format_index("{:g}", level=1)
-
-
-main = study(dataset)
-ours = summarise(main)
-record("steps", steps(main["recipes"]["maxout"], main["n_train"]))
+setting = dict(scale=scale, seed=seed, epoch_cap=epoch_cap)
+study = dict(keys=KEYS, clean="maxout", trained=ADV, clip=clip, steps=pgd_steps, seed=seed,
+             loss_of="rbf")
+recipes = {name: recipe(entry, dataset=dataset, **setting) for name, entry in MODELS.items()}
+x_test, y_test = load_dataset(data, "test")
+main = measure.attack_study({name: trained(r)[0] for name, r in recipes.items()}, x_test, y_test,
+                            eps_grid, SIZES, **study)
+ours = {**main["numbers"], "n_test": len(y_test),
+        "model_epochs": {KEYS[name]: r.epochs for name, r in recipes.items()}}
+maxout_steps = -(-len(load_dataset(data, "train")[1]) // recipes["maxout"].batch_size) * (
+    recipes["maxout"].epochs)  # minibatch steps of the maxout networks' training
+record({**ours, "steps": maxout_steps, "recipe": recipes["maxout"].describe(),
+        "curve": main["curve"][["model", "eps", "error", "confidence"]].to_dict("records"),
+        "attacks": main["attacks"][["model", "eps", "attack", "pixels", "error"]]
+        .to_dict("records")})
 
 # %% [markdown]
 # ## Error and confidence as $\epsilon$ grows
@@ -229,9 +129,8 @@ record("steps", steps(main["recipes"]["maxout"], main["n_train"]))
 # digits ($\epsilon$ = 0 is the clean test set). Hover over a point for its numbers.
 
 # %% tags=["hide-input"]
-charts.robustness_chart(
-    main["curve"][["model", "eps", "error", "confidence"]],
-    title=f"FGSM ({headline}): error and mean confidence against eps")
+charts.robustness_chart(main["curve"][["model", "eps", "error", "confidence"]],
+                        title=f"FGSM ({headline}): error and mean confidence against eps")
 
 # %% [markdown]
 # Three of the curves rise as one expects. Softmax regression errs on
@@ -246,12 +145,12 @@ charts.robustness_chart(
 # the largest): the low-capacity, unconfident behaviour of {ref}`ch-model-capacity`.
 #
 # The adversarially trained network's curve is the odd one. Its FGSM error peaks at
-# {glue:text}`adv_peak_error:.1%` at $\epsilon$ = {glue:text}`adv_peak_eps:.3f` and then
-# *falls*, to {glue:text}`adv_fgsm_large:.1%` at $\epsilon$ = {glue:text}`eps_large:.2f`, the
-# size it was trained with. The ball of the larger radius contains every smaller ball, so a
-# model that were truly harder to fool at $\epsilon$ = {glue:text}`eps_large:.2f` could not be easier to
-# fool at a smaller $\epsilon$: the attack, not the model, got weaker. Attack success that does
-# not grow with the perturbation budget is one of the signs of masked gradients that
+# {glue:text}`adv_peak_error:.1%` at $\epsilon$ = {glue:text}`adv_peak_eps:.3f` and then *falls*, to
+# {glue:text}`adv_fgsm_large:.1%` at $\epsilon$ = {glue:text}`eps_large:.2f`, the size it was
+# trained with. The ball of the larger radius contains every smaller ball, so a model that were
+# truly harder to fool at $\epsilon$ = {glue:text}`eps_large:.2f` could not be easier to fool at a
+# smaller $\epsilon$: the attack, not the model, got weaker. Attack success that does not grow with
+# the perturbation budget is one of the signs of masked gradients that
 # {cite:t}`athalye2018obfuscated` list.
 
 # %% [markdown]
@@ -262,7 +161,8 @@ charts.robustness_chart(
 # (right).
 
 # %%
-attack_table(main)
+measure.attack_table(main["attacks"], headline=headline).style.format("{:.1%}").format_index(
+    "{:g}", level=1)
 
 # %% [markdown]
 # For softmax regression and both maxout networks PGD fools the model at least as often as
@@ -316,9 +216,9 @@ attack_table(main)
 # - **Gradient masking.** {cite:t}`kurakin2017scale` found FGSM-trained networks far weaker
 #   against iterative attacks than against FGSM, and {cite:t}`tramer2018ensemble` explained
 #   why: training on one-step examples drives the model to a degenerate optimum in which the
-#   loss has sharp curvature near the data points, so that its gradient at $x$ no longer points toward the
-#   worst perturbation in the ball. The model does not become robust; it makes the one-step
-#   attack weak. {cite:t}`athalye2018obfuscated` list the signs of such masked gradients;
+#   loss has sharp curvature near the data points, so that its gradient at $x$ no longer points
+#   toward the worst perturbation in the ball. The model does not become robust; it makes the
+#   one-step attack weak. {cite:t}`athalye2018obfuscated` list the signs of such masked gradients;
 #   two of them are here. Attack success that does not grow with $\epsilon$ is the curve
 #   above. A black-box attack beating the white-box one is the other: FGSM examples made on
 #   the clean maxout network and shown to the adversarially trained one fool it on
@@ -338,7 +238,8 @@ attack_table(main)
 # - **Catastrophic overfitting.** {cite:t}`wong2020fast` watched FGSM training with PGD
 #   evaluated during training and saw PGD robustness collapse within a single epoch while
 #   FGSM robustness kept rising; a random start before the FGSM step, with a suitable step
-#   size, and early stopping when PGD error jumps avoid it. Our training logs only FGSM error per epoch, so we see the end state —
+#   size, and early stopping when PGD error jumps avoid it. Our training logs only FGSM error per
+#   epoch, so we see the end state —
 #   no robustness to PGD at the training $\epsilon$ — but not whether the network ever had
 #   some and lost it.
 #
@@ -362,64 +263,62 @@ attack_table(main)
 
 # %%
 FASHION_TRAIN = 60_000  # images in Fashion-MNIST's training split
-record("fashion_epochs", fashion_epochs)
-record("fashion_steps", steps(recipe("maxout", dataset="fashion-mnist", epochs=fashion_epochs),
-                              FASHION_TRAIN))
-looked = ", ".join(str(d) for d in fashion_mnist_dirs())
-if not fashion:
-    fashion_status = "switched off by the parameter fashion"
-elif dataset == "fashion-mnist":
-    fashion_status = "not needed, the main part above already ran on Fashion-MNIST"
-elif not fashion_mnist_available():
-    fashion_status = f"its files were not found; looked in {looked}"
-else:
-    fashion_status = "ran"
-record("fashion_status", fashion_status)
+cap = min(fashion_epochs, epoch_cap) if epoch_cap else fashion_epochs
+fashion_recipes = {name: recipe(entry, dataset="fashion-mnist", scale=scale, seed=seed,
+                                epoch_cap=cap) for name, entry in MODELS.items()}
+fashion_status = (
+    "switched off by the parameter fashion" if not fashion
+    else "not needed, the main part above already ran on Fashion-MNIST" if data == "fashion-mnist"
+    else "its files were not found; looked in " + ", ".join(map(str, fashion_mnist_dirs()))
+    if not fashion_mnist_available() else "ran")
+record({"fashion_epochs": fashion_epochs, "fashion_status": fashion_status, "fashion_steps": -(
+    -FASHION_TRAIN // fashion_recipes["maxout"].batch_size) * fashion_recipes["maxout"].epochs})
+theirs = None
 if fashion_status == "ran":
-    data_note(describe_dataset("fashion-mnist") + f"; each model trained {fashion_epochs} "
-              "epochs; every number in this part is measured on the test split.")
-    started = time.perf_counter()
-    fashion_run = study("fashion-mnist", epochs=fashion_epochs)
-    record("fashion_seconds", time.perf_counter() - started)
-    theirs = summarise(fashion_run, prefix="fashion_")
+    data_note(describe_dataset("fashion-mnist") + f"; each model trained {cap} epochs; every "
+              "number in this part is measured on the test split.")
+    started, (x_f, y_f) = time.perf_counter(), load_dataset("fashion-mnist", "test")
+    fashion_run = measure.attack_study({n: trained(r)[0] for n, r in fashion_recipes.items()},
+                                       x_f, y_f, eps_grid, SIZES, **study)
+    theirs = {**fashion_run["numbers"], "n_test": len(y_f),
+              "model_epochs": {KEYS[n]: r.epochs for n, r in fashion_recipes.items()}}
+    record({"fashion_seconds": time.perf_counter() - started,
+            **{f"fashion_{k}": v for k, v in theirs.items()},
+            "fashion_curve": fashion_run["curve"][["model", "eps", "error", "confidence"]]
+            .to_dict("records"), "fashion_attacks": fashion_run["attacks"][
+                ["model", "eps", "attack", "pixels", "error"]].to_dict("records")})
 else:
     data_note(f"the Fashion-MNIST part did not run: {fashion_status}. This is not an error; "
               "its rows in the table at the end say 'not run'.")
-    fashion_run = theirs = None
 
 # %% tags=["hide-input"]
 if theirs is not None:
     display(charts.robustness_chart(
         fashion_run["curve"][["model", "eps", "error", "confidence"]],
         title=f"Fashion-MNIST, FGSM ({headline}): error and mean confidence against eps"))
-    display(attack_table(fashion_run))
+    display(measure.attack_table(fashion_run["attacks"], headline=headline)
+            .style.format("{:.1%}").format_index("{:g}", level=1))
 
 # %% [markdown]
 # The findings on Fashion-MNIST, from the numbers just above:
 
 # %% tags=["hide-input"]
-if theirs is None:
-    findings = f"Not run here: {fashion_status}."
-else:
-    t = theirs
-    findings = (
-        f"Clean test error: softmax regression {rate(t['softmax_clean'])}, maxout "
-        f"{rate(t['maxout_clean'])}, adversarially trained maxout {rate(t['adv_clean'])}, RBF "
-        f"{rate(t['rbf_clean'])} (with {fashion_epochs} epochs each). FGSM at ε = "
-        f"{eps_large:g} ({headline}) fools softmax regression on {rate(t['softmax_fgsm_large'])}"
-        f" and maxout on {rate(t['maxout_fgsm_large'])}. Adversarial training lowers maxout's "
-        f"FGSM error to {rate(t['adv_fgsm_small'])} at ε = {eps_small:g} and "
-        f"{rate(t['adv_fgsm_large'])} at ε = {eps_large:g}; PGD raises it to "
-        f"{rate(t['adv_pgd_small'])} and {rate(t['adv_pgd_large'])}, keeping "
-        f"{share(t['gain_kept_small'])} and {share(t['gain_kept_large'])} of adversarial "
-        f"training's FGSM gain ({beside}: {share(t['gain_kept_small_beside'])} and "
-        f"{share(t['gain_kept_large_beside'])}). FGSM examples made on the clean maxout network "
-        f"fool the adversarially trained one on {rate(t['transfer_large'])} at ε = "
-        f"{eps_large:g}, against {rate(t['adv_fgsm_large'])} for its own FGSM. The RBF network "
-        f"errs on {rate(t['rbf_fgsm_large'])} under FGSM and {rate(t['rbf_pgd_large'])} under "
-        f"PGD at ε = {eps_large:g}. The verdicts are in the table below."
-    )
-display(Markdown(findings))
+t = {k: "—" if v is None else f"{v:.0%}" if "kept" in k else f"{v:.1%}" if isinstance(v, float)
+     else v for k, v in (theirs or {}).items()}  # the numbers as the sentences below show them
+display(Markdown(f"Not run here: {fashion_status}." if theirs is None else (
+    f"Clean test error: softmax regression {t['softmax_clean']}, maxout {t['maxout_clean']}, "
+    f"adversarially trained maxout {t['adv_clean']}, RBF {t['rbf_clean']} (with {cap} epochs "
+    f"each). FGSM at ε = {eps_large:g} ({headline}) fools softmax regression on "
+    f"{t['softmax_fgsm_large']} and maxout on {t['maxout_fgsm_large']}. Adversarial training "
+    f"lowers maxout's FGSM error to {t['adv_fgsm_small']} at ε = {eps_small:g} and "
+    f"{t['adv_fgsm_large']} at ε = {eps_large:g}; PGD raises it to {t['adv_pgd_small']} and "
+    f"{t['adv_pgd_large']}, keeping {t['gain_kept_small']} and {t['gain_kept_large']} of "
+    f"adversarial training's FGSM gain ({beside}: {t['gain_kept_small_beside']} and "
+    f"{t['gain_kept_large_beside']}). FGSM examples made on the clean maxout network fool the "
+    f"adversarially trained one on {t['transfer_large']} at ε = {eps_large:g}, against "
+    f"{t['adv_fgsm_large']} for its own FGSM. The RBF network errs on {t['rbf_fgsm_large']} "
+    f"under FGSM and {t['rbf_pgd_large']} under PGD at ε = {eps_large:g}. The verdicts are in "
+    "the table below.")))
 
 # %% [markdown]
 # Fashion-MNIST is a harder problem than MNIST {cite}`xiao2017fashion`, so clean errors are
@@ -451,62 +350,58 @@ EXPECT = {
 }
 KEPT = 0.5  # "small": PGD leaves at most half of the FGSM gain
 
-
-def beyond_claims(label, t, why):
-    """The B rows of one data set (``t``: ``summarise``'s dict, None when not run)."""
-    if t is None:
-        return [Claim(b, f"{label}: {WHAT[b]}", EXPECT[b], None, None, why=why)
-                for b in EXPECT]
-    rows = []
-    for name, key in KEYS.items():
+# %%
+main_why = (f"{ours['n_test']:,} test images of {data}; the book's recipes "
+            f"({ours['model_epochs']['maxout']} epochs for maxout).")
+fashion_why = (f"{theirs['n_test']:,} Fashion-MNIST test images; {cap} epochs per model."
+               if theirs is not None else f"The Fashion-MNIST part did not run: {fashion_status}.")
+sets = {data: (ours, main_why), "Fashion-MNIST": (theirs, fashion_why)}
+rows = {label: [] for label in sets}  # each data set's B rows, in order
+for label, (t, why) in sets.items():
+    for name, key in KEYS.items() if t is not None else ():
         for size, e in SIZES.items():
             fgsm_e, pgd_e = t[f"{key}_fgsm_{size}"], t[f"{key}_pgd_{size}"]
-            note = ""
-            if key == "rbf" and pgd_e < fgsm_e:
-                note = (f" For this model FGSM is the exact maximiser of J = −log p_y (mean J "
-                        f"{t[f'rbf_loss_fgsm_{size}']:.2f} vs {t[f'rbf_loss_pgd_{size}']:.2f} "
-                        "after PGD); see the text.")
-            rows.append(Claim(
+            note = "" if key != "rbf" or pgd_e >= fgsm_e else (
+                f" For this model FGSM is the exact maximiser of J = −log p_y (mean J "
+                f"{t[f'rbf_loss_fgsm_{size}']:.2f} vs {t[f'rbf_loss_pgd_{size}']:.2f} after PGD)"
+                "; see the text.")
+            rows[label].append(Claim(
                 "B1", f"{label}, {name}, eps {e:g}: PGD error (FGSM: {fgsm_e:.1%})",
                 EXPECT["B1"], pgd_e, when(pgd_e >= fgsm_e, "PGD error ≥ FGSM error"),
                 why=f"{beside}: FGSM {t[f'{key}_fgsm_{size}_beside']:.1%}, PGD "
                     f"{t[f'{key}_pgd_{size}_beside']:.1%}. {why}{note}"))
+
+# %%
+for label, (t, why) in sets.items():
+    if t is None:
+        rows[label] = [Claim(b, f"{label}: {WHAT[b]}", EXPECT[b], None, None, why=why)
+                       for b in EXPECT]
+        continue
     for size, e in SIZES.items():
         kept = t[f"gain_kept_{size}"]
-        rows.append(Claim(
+        rows[label].append(Claim(
             "B2", f"{label}, eps {e:g}: share of adversarial training's FGSM gain that PGD "
             f"leaves (gain {100 * t[f'gain_fgsm_{size}']:.1f} → "
-            f"{100 * t[f'gain_pgd_{size}']:.1f} points)",
-            EXPECT["B2"], kept, at_most(KEPT, "share kept"), digits=0,
-            why=(f"{beside}: {share(t[f'gain_kept_{size}_beside'])} kept. " if kept is not None
+            f"{100 * t[f'gain_pgd_{size}']:.1f} points)", EXPECT["B2"], kept,
+            at_most(KEPT, "share kept"), digits=0,
+            why=(f"{beside}: {t[f'gain_kept_{size}_beside']:.0%} kept. " if kept is not None
                  else "FGSM shows no gain to keep. ") + why))
-    rows += [
+    small, large, clean = t["adv_fgsm_small"], t["adv_fgsm_large"], t["adv_clean"]
+    rows[label] += [
         Claim("B3", f"{label}, adversarially trained maxout: FGSM error at eps {eps_large:g} "
-              f"(at {eps_small:g}: {t['adv_fgsm_small']:.1%})", EXPECT["B3"],
-              t["adv_fgsm_large"], when(t["adv_fgsm_large"] < t["adv_fgsm_small"],
-                                        f"error at {eps_large:g} < error at {eps_small:g}"),
+              f"(at {eps_small:g}: {small:.1%})", EXPECT["B3"], large,
+              when(large < small, f"error at {eps_large:g} < error at {eps_small:g}"),
               why=f"Highest FGSM error below eps {eps_large:g}: {t['adv_peak_error']:.1%} at "
                   f"{t['adv_peak_eps']:g}. A sign of label leaking or gradient masking. {why}"),
         Claim("B4", f"{label}, adversarially trained maxout: error on FGSM examples made on the "
-              f"clean maxout at eps {eps_large:g} (own FGSM: {t['adv_fgsm_large']:.1%})",
-              EXPECT["B4"], t["transfer_large"],
-              when(t["transfer_large"] > t["adv_fgsm_large"], "black-box > white-box"),
-              why=f"At eps {eps_small:g}: {t['transfer_small']:.1%} against "
-                  f"{t['adv_fgsm_small']:.1%}. {why}"),
+              f"clean maxout at eps {eps_large:g} (own FGSM: {large:.1%})", EXPECT["B4"],
+              t["transfer_large"], when(t["transfer_large"] > large, "black-box > white-box"),
+              why=f"At eps {eps_small:g}: {t['transfer_small']:.1%} against {small:.1%}. {why}"),
         Claim("B5", f"{label}, adversarially trained maxout: FGSM error at eps {eps_large:g} "
-              f"(clean: {t['adv_clean']:.1%})", EXPECT["B5"], t["adv_fgsm_large"],
-              when(t["adv_fgsm_large"] < t["adv_clean"], "FGSM error < clean error"),
-              why=f"Kurakin et al.'s strong form of label leaking, seen on ImageNet. {why}"),
-    ]
-    return rows
+              f"(clean: {clean:.1%})", EXPECT["B5"], large,
+              when(large < clean, "FGSM error < clean error"),
+              why=f"Kurakin et al.'s strong form of label leaking, seen on ImageNet. {why}")]
 
-
-main_why = (f"{ours['n_test']:,} test images of {dataset}; the book's recipes "
-            f"({ours['model_epochs']['maxout']} epochs for maxout).")
-if theirs is not None:
-    fashion_why = (f"{theirs['n_test']:,} Fashion-MNIST test images; {fashion_epochs} epochs "
-                   "per model.")
-else:
-    fashion_why = f"The Fashion-MNIST part did not run: {fashion_status}."
-claims_table("12_beyond", beyond_claims(dataset, ours, main_why)
-             + beyond_claims("Fashion-MNIST", theirs, fashion_why))
+# %%
+claims_table("12_beyond", [row for label in sets for row in rows[label]], scale=scale,
+             context=f"{describe_dataset(data)}. Models: {recipes['maxout'].describe()}.")
