@@ -402,16 +402,33 @@ def binary_subset(
 
 
 def validation_split(
-    x: np.ndarray, y: np.ndarray, fraction: float, seed: int = 0
+    x: np.ndarray, y: np.ndarray, fraction: float | int, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Stratified, seeded split of a training set into (x_fit, y_fit, x_valid, y_valid)."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"validation_split: fraction must be in (0, 1), got {fraction!r}")
+    """Stratified, seeded split of a training set into (x_fit, y_fit, x_valid, y_valid).
+
+    fraction: the share of each class held out, in (0, 1), or a count (an int >= 1, below the
+    number of examples) held out in all, spread over the classes in proportion to their sizes
+    (the paper's 10,000 of 60,000). Every class keeps at least one example for fitting.
+    """
+    n = len(y)
+    labels, counts = np.unique(y, return_counts=True)
+    if isinstance(fraction, (int, np.integer)) and not isinstance(fraction, bool):
+        if not 1 <= fraction < n:
+            raise ValueError(f"validation_split: count must be in [1, {n - 1}], got {fraction!r}")
+        share = counts * (int(fraction) / n)
+        held = np.floor(share).astype(int)
+        # largest remainders first, so that the classes add up to the count exactly
+        for i in np.argsort(-(share - held), kind="stable")[: int(fraction) - held.sum()]:
+            held[i] += 1
+    else:
+        if not 0 < fraction < 1:
+            raise ValueError(f"validation_split: fraction must be in (0, 1), got {fraction!r}")
+        held = np.maximum(1, np.round(fraction * counts).astype(int))
+    held = np.minimum(held, counts - 1)
     rng = np.random.default_rng(seed)
     fit, valid = [], []
-    for label in np.unique(y):
+    for label, k in zip(labels, held):
         members = rng.permutation(np.flatnonzero(y == label))
-        k = max(1, int(round(fraction * len(members))))
         valid.append(members[:k])
         fit.append(members[k:])
     fit_idx, valid_idx = rng.permutation(np.concatenate(fit)), rng.permutation(np.concatenate(valid))
