@@ -24,10 +24,16 @@ import torch
 import torch.nn.functional as F
 
 from advlib.checks import (
+    as_labels,
+    as_tensor,
+    check_bool,
     check_clip,
     check_eps,
-    check_labels,
+    check_model,
+    check_model_inputs,
     check_positive,
+    check_scores,
+    check_seed,
     check_x,
     check_x_values,
 )
@@ -67,6 +73,8 @@ def frozen(model: torch.nn.Module, *, train: bool = False) -> Iterator[torch.nn.
     Restores each submodule's ``training`` flag and each parameter's ``requires_grad``,
     also when the body raises.
     """
+    check_model(model, where="frozen")
+    check_bool(train, where="frozen", name="train")
     modes = [(m, m.training) for m in model.modules()]
     flags = [(p, p.requires_grad) for p in model.parameters()]
     try:
@@ -91,12 +99,26 @@ def _num_classes(model: torch.nn.Module) -> int | None:
 
 
 def _check_attack_args(model, x, y, eps, clip, where, *, values=True):
-    """Checks shared by the gradient attacks; ``values=False`` leaves x's values to the chunks."""
+    """Checks shared by the gradient attacks; ``values=False`` leaves x's values to the chunks.
+
+    Returns ``(x, y, eps, clip)``: NumPy x, y and eps as tensors (shared, not copied)."""
+    check_model(model, where=where)
     clip = check_clip(clip, where=where)
+    x = as_tensor(x, where=where)
     check_x(x, where=where, clip=clip, ndim=2, features=_in_features(model), values=values)
-    check_labels(y, where=where, n=x.shape[0], num_classes=_num_classes(model))
-    eps = check_eps(eps, where=where, n=x.shape[0])
-    return eps, clip
+    check_model_inputs(model, x, where=where)
+    y = as_labels(y, where=where, n=x.shape[0], num_classes=_num_classes(model))
+    if y.device != x.device:
+        raise ValueError(f"{where}: y is on {y.device} but x on {x.device}; put them on one device")
+    eps = _eps_tensor(check_eps(eps, where=where, n=x.shape[0]))
+    return x, y, eps, clip
+
+
+def _eps_tensor(eps):
+    """A per-example NumPy eps as a tensor (the float and tensor cases pass through)."""
+    import numpy as np
+
+    return torch.from_numpy(np.ascontiguousarray(eps)) if isinstance(eps, np.ndarray) else eps
 
 
 def _per_example(eps: Eps, x: torch.Tensor) -> Eps:
@@ -114,6 +136,11 @@ def chunk_rows(x: torch.Tensor) -> int:
     """Rows per chunk, for every batched pass of advlib (attacks and measurements): about
     CHUNK_BYTES of x on the CPU, else the whole batch (on an accelerator one launch per op beats
     cache blocking)."""
+    if not isinstance(x, torch.Tensor) or x.dim() == 0:
+        raise TypeError(
+            "chunk_rows: x must be a torch tensor with a batch dimension (n, ...), got "
+            + ("a 0-d tensor" if isinstance(x, torch.Tensor) else type(x).__name__)
+        )
     n = x.shape[0]
     if CHUNK_BYTES is None or x.device.type != "cpu":
         return n
@@ -124,15 +151,34 @@ def _generator(seed: int | None, generator: torch.Generator | None, x: torch.Ten
     if seed is not None and generator is not None:
         raise ValueError(f"{where}: pass seed or generator, not both")
     if seed is None:
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(
+                f"{where}: generator must be a torch.Generator or None, got "
+                f"{type(generator).__name__}"
+            )
         return generator  # None: torch's global generator
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"{where}: seed must be an int or None, got {seed!r}")
+    seed = check_seed(seed, where=where)
     return torch.Generator(device=x.device).manual_seed(seed)
 
 
 def model_loss(model: torch.nn.Module, scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """J(θ, x, y): the model's own ``loss(scores, y)`` when it defines one (RBF units, sigmoid
-    outputs, ensembles), else the mean cross-entropy of softmax logits."""
+    outputs, ensembles), else the mean cross-entropy of softmax logits.
+
+    scores: (n, k) floating; y: int64 (n,) in 0..k-1. Checked here in eager code only: the
+    shapes are compared without reading any value (no device synchronisation per step)."""
+    if not (isinstance(scores, torch.Tensor) and isinstance(y, torch.Tensor)):
+        raise TypeError(
+            "model_loss: scores and y must be torch tensors, got "
+            f"{type(scores).__name__} and {type(y).__name__}"
+        )
+    if scores.dim() != 2 or y.dim() != 1 or y.shape[0] != scores.shape[0]:
+        raise ValueError(
+            "model_loss: scores must be (n, k) and y (n,), one label per row, got shapes "
+            f"{tuple(scores.shape)} and {tuple(y.shape)}"
+        )
+    if y.dtype != torch.int64:
+        raise TypeError(f"model_loss: y must hold int64 class labels, got dtype {y.dtype}")
     loss = getattr(model, "loss", None)
     return loss(scores, y) if loss is not None else F.cross_entropy(scores, y)
 
@@ -141,30 +187,43 @@ def input_gradient(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
     """∇ₓ J(θ, x, y), in the model's current mode; (n, d) like ``x``.
 
     One forward and one backward pass, with respect to the input only. Callers hold the model
-    ``frozen`` so that no parameter gradient is formed.
+    ``frozen`` so that no parameter gradient is formed. x: floating (n, d), finite; y: int64
+    (n,) (NumPy arrays are converted).
     """
-    return _gradient_and_scores(model, x, y)[0]
+    x, y, _, _ = _check_attack_args(model, x, y, 0.0, None, "input_gradient")
+    return _gradient_and_scores(model, x, y, out=_output_check(model, y, "input_gradient"))[0]
 
 
-def _gradient_and_scores(model, x, y):
+def _output_check(model, y, where):
+    """(where, the largest label) for :func:`check_scores` on a model's first forward pass; the
+    label only for models that do not declare ``num_classes`` (the others were checked)."""
+    return where, int(y.max()) if _num_classes(model) is None else None
+
+
+def _gradient_and_scores(model, x, y, *, out=None):
     """(∇ₓ J, scores) from one forward and one backward pass: the scores of the clean x are a
-    by-product, so a measurement of clean and FGSM error together costs no extra forward."""
+    by-product, so a measurement of clean and FGSM error together costs no extra forward.
+    ``out=(where, top_label)``: check the model's scores against the labels first."""
     with torch.enable_grad():  # also inside a caller's no_grad block
         x = x.detach().requires_grad_(True)
         scores = model(x)
+        if out is not None:
+            check_scores(scores, where=out[0], n=x.shape[0], top_label=out[1])
         loss = model_loss(model, scores, y)
         (grad,) = torch.autograd.grad(loss, x)
     return grad, scores.detach()
 
 
-def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=None, scores=None):
+def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=None, scores=None,
+                          output=None):
     """clamp(x + alpha·sign(∇ₓJ(θ, x, y)), lower, upper), chunk by chunk, into ``out``.
 
     alpha: float or (n, 1) tensor; lower, upper: floats, (n, d) tensors, or None (no clamp).
     ``out`` may be ``x`` itself (BIM updates in place); None writes into the gradient's own
     buffer when the batch is one chunk, else into one new tensor. ``check=(where, clip)`` checks
     each chunk's values just before its forward pass. ``scores``, a list, receives the model's
-    scores of each chunk of x.
+    scores of each chunk of x. ``output=(where, top_label)`` checks the model's scores of the
+    first chunk (:func:`_output_check`).
     """
     n, size, start = x.shape[0], chunk_rows(x), 0
     if out is None and size < n:
@@ -175,10 +234,14 @@ def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=N
         if check is not None:
             try:
                 check_x_values(xc, where=check[0], clip=check[1])
+                bad = False
             except ValueError:
+                bad = True
+            if bad:  # raised outside the handler: one error, not two chained
                 check_x_values(x, where=check[0], clip=check[1])  # the message names all of x
-                raise
-        grad, chunk_scores = _gradient_and_scores(model, xc, y[rows])
+        grad, chunk_scores = _gradient_and_scores(
+            model, xc, y[rows], out=output if start == 0 else None
+        )
         grad.sign_()
         if scores is not None:
             scores.append(chunk_scores)
@@ -228,13 +291,15 @@ def fgsm_with_scores(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """:func:`fgsm`, and with ``scores=True`` also the model's scores (n, k) of the clean x,
     which the attack's forward pass computes anyway: ``(x_adv, scores or None)``."""
-    eps, clip = _check_attack_args(model, x, y, eps, clip, "fgsm", values=False)
+    x, y, eps, clip = _check_attack_args(model, x, y, eps, clip, "fgsm", values=False)
+    check_bool(scores, where="fgsm", name="scores")
     x = x.detach()
     lo, hi = clip if clip is not None else (None, None)
     chunks = [] if scores else None
     with frozen(model):
         x_adv = _signed_gradient_step(
-            model, x, y, _per_example(eps, x), lo, hi, check=("fgsm", clip), scores=chunks
+            model, x, y, _per_example(eps, x), lo, hi, check=("fgsm", clip), scores=chunks,
+            output=_output_check(model, y, "fgsm"),
         )
     return x_adv, torch.cat(chunks) if scores else None
 
@@ -261,9 +326,10 @@ def bim(
     Arguments, shapes and guarantees as :func:`fgsm`. Returns (n, d), detached, with
     ``|adv - x| <= eps`` elementwise and every value inside ``clip``.
     """
-    eps, clip = _check_attack_args(model, x, y, eps, clip, "bim")
-    step = check_eps(step, where="bim", n=x.shape[0], name="step")
+    x, y, eps, clip = _check_attack_args(model, x, y, eps, clip, "bim")
+    step = _eps_tensor(check_eps(step, where="bim", n=x.shape[0], name="step"))
     steps = check_positive(steps, where="bim", name="steps", integer=True)
+    check_bool(random_start, where="bim", name="random_start")
     gen = _generator(seed, generator, x, "bim")
     x = x.detach()
     e = _per_example(eps, x)
@@ -279,8 +345,9 @@ def bim(
         adv = x.clone(memory_format=torch.contiguous_format)
     step = _per_example(step, x)
     with frozen(model):
-        for _ in range(steps):
-            _signed_gradient_step(model, adv, y, step, lower, upper, adv)
+        for i in range(steps):
+            _signed_gradient_step(model, adv, y, step, lower, upper, adv,
+                                  output=_output_check(model, y, "bim") if i == 0 else None)
     return adv
 
 
@@ -305,9 +372,12 @@ def pgd(
 
 def _check_noise_args(x, eps, clip, where):
     clip = check_clip(clip, where=where)
+    x = as_tensor(x, where=where)
     check_x(x, where=where, clip=clip)
-    eps = check_eps(eps, where=where, n=x.shape[0] if x.dim() else None)
-    return eps, clip
+    if x.dim() == 0:
+        raise ValueError(f"{where}: x must have a batch dimension (n, ...), got a 0-d tensor")
+    eps = _eps_tensor(check_eps(eps, where=where, n=x.shape[0]))
+    return x, eps, clip
 
 
 def _add_noise(x, noise, eps, clip):
@@ -330,7 +400,7 @@ def random_sign(
     >= 0 or (n,) tensor; ``seed`` or ``generator`` (else torch's global generator).
     Returns a new tensor like ``x``.
     """
-    eps, clip = _check_noise_args(x, eps, clip, "random_sign")
+    x, eps, clip = _check_noise_args(x, eps, clip, "random_sign")
     gen = _generator(seed, generator, x, "random_sign")
     s = torch.randint(0, 2, x.shape, generator=gen, dtype=x.dtype, device=x.device)
     return _add_noise(x, s.mul_(2).sub_(1), eps, clip)
@@ -348,7 +418,7 @@ def random_uniform(
 
     Arguments as :func:`random_sign`. Returns a new tensor like ``x``.
     """
-    eps, clip = _check_noise_args(x, eps, clip, "random_uniform")
+    x, eps, clip = _check_noise_args(x, eps, clip, "random_uniform")
     gen = _generator(seed, generator, x, "random_uniform")
     u = torch.empty_like(x, memory_format=torch.contiguous_format)
     u.uniform_(-1.0, 1.0, generator=gen)

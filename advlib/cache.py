@@ -10,8 +10,9 @@ finished epoch, so an interrupted run resumes there.
 
 Two processes that ask for the same key (two sweep workers) train it once: training happens
 under a per-key file lock, and the file is written under a temporary name and renamed, so no
-reader ever sees half a file. A corrupt or unreadable entry, or one whose weights are not all
-finite, is retrained with a warning.
+reader ever sees half a file; a writer killed mid-write leaves a temporary file that the next
+``load_or_train`` of that key removes. A corrupt or unreadable entry, or one whose weights are
+not all finite, is retrained with a warning.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import hashlib
 import io
 import json
 import math
+import os
+import re
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -27,7 +30,7 @@ from typing import Callable
 import torch
 from filelock import FileLock
 
-from advlib.paths import cache_dir, write_atomic
+from advlib.paths import cache_dir, remove_stale_temporaries, write_atomic
 from advlib.train import TRAIN_VERSION
 
 __all__ = ["CacheWarning", "models_dir", "model_key", "model_path", "load_or_train", "store"]
@@ -44,6 +47,7 @@ def models_dir() -> Path:
 
 def model_key(config: dict, data_id: str, version: str = TRAIN_VERSION) -> str:
     """A 20-hex-digit hash of ``config`` (JSON-able), the data's identity and the code version."""
+    _check_key_parts(config, data_id, "model_key")
     text = json.dumps({"config": config, "data": data_id, "version": version}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
@@ -51,8 +55,33 @@ def model_key(config: dict, data_id: str, version: str = TRAIN_VERSION) -> str:
 def model_path(config: dict, data_id: str, *, name: str = "model",
                folder: str | Path | None = None) -> Path:
     """Where the model of ``config`` trained on ``data_id`` is (or will be) stored."""
+    where = "model_path"
+    if not (isinstance(name, str) and _NAME.fullmatch(name)):
+        raise ValueError(f"{where}: name must be a non-empty file-name prefix of letters, digits, "
+                         f"'.', '_' and '-' (no '/'), got {name!r}")
+    if folder is not None:
+        if isinstance(folder, bool) or not isinstance(folder, (str, os.PathLike)):
+            raise TypeError(f"{where}: folder must be None or a path, got {type(folder).__name__}")
+        if Path(folder).exists() and not Path(folder).is_dir():
+            raise ValueError(f"{where}: folder {folder} is a file; it must be a folder")
     folder = Path(folder) if folder is not None else models_dir()
     return folder / f"{name}-{model_key(config, data_id)}.pt"
+
+
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _check_key_parts(config, data_id, where) -> None:
+    if not isinstance(config, dict):
+        raise TypeError(f"{where}: config must be a JSON-able dict, got {type(config).__name__}")
+    try:
+        json.dumps(config, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{where}: config must be JSON-able (numbers, strings, lists, dicts): "
+                        f"{exc}") from None
+    if not (isinstance(data_id, str) and data_id):
+        raise TypeError(f"{where}: data_id must be a non-empty string (advlib.data.dataset_id), "
+                        f"got {data_id!r}")
 
 
 def load_or_train(
@@ -79,10 +108,22 @@ def load_or_train(
 
     Returns ``(model, history)``, the model on the CPU.
     """
+    where = "load_or_train"
+    for arg, value in (("make", make), ("train", train)):
+        if not callable(value):
+            raise TypeError(f"{where}: {arg} must be a function, got {type(value).__name__}")
+    if accept is not None and not callable(accept):
+        raise TypeError(f"{where}: accept must be None or a function of the history, got "
+                        f"{type(accept).__name__}")
     path = model_path(config, data_id, name=name, folder=folder)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for written in (path, path.with_suffix(".ckpt")):  # what a killed writer left half-written
+        remove_stale_temporaries(path.parent, written.name)
     key = path.stem.rsplit("-", 1)[-1]
     model = make()
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{where}: make() must return a torch.nn.Module, got "
+                        f"{type(model).__name__}")
     if path.exists():  # the common case needs no lock
         history = _load(path, model, key, warn=False)
         if history is not None and (accept is None or accept(history)):
@@ -95,16 +136,29 @@ def load_or_train(
                 return model, history
             model = make()  # a failed or refused load has filled some of the weights
         history = train(model, path.with_suffix(".ckpt"))
+        if not isinstance(history, dict):
+            raise TypeError(f"{where}: train(model, checkpoint) must return the history, a dict; "
+                            f"got {type(history).__name__} (nothing was stored)")
         store(path, key, config, model.state_dict(), history)
     return model, history
 
 
 def store(path: Path, key: str, config: dict, state_dict: dict, history: dict) -> None:
     """Write one cache entry atomically: CPU copies of the weights, the config, the history."""
+    if not (isinstance(state_dict, dict)
+            and all(isinstance(v, torch.Tensor) for v in state_dict.values())):
+        raise TypeError(f"store: state_dict must be a dict of name → tensor (model.state_dict()), "
+                        f"got {type(state_dict).__name__}")
+    _check_key_parts(config, key, "store")
+    try:
+        json.dumps(history)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"store: history must be JSON-able (numbers, strings, lists, dicts): "
+                        f"{exc}; nothing was written") from None
     if not _finite(state_dict):
         raise ValueError(
             f"cache: refusing to store {path.name}: its weights hold NaN or inf values "
-            "(the training diverged); nothing was written"
+            "(the training diverged); a stored model must be finite, nothing was written"
         )
     entry = {
         "key": key,

@@ -22,6 +22,21 @@ __all__ = [
     "check_weights",
     "check_positive",
     "check_namespace",
+    "check_int",
+    "check_seed",
+    "check_bool",
+    "check_real",
+    "check_model",
+    "check_finite_model",
+    "check_scores",
+    "check_folder",
+    "check_file",
+    "as_tensor",
+    "as_labels",
+    "resolve_device",
+    "model_device",
+    "model_dtype",
+    "as_model_inputs",
 ]
 
 
@@ -80,11 +95,14 @@ def _namespace(a: Any):
     return array_namespace(a)
 
 
-def check_eps(eps: Any, *, where: str, n: int | None = None, name: str = "eps") -> Any:
+def check_eps(
+    eps: Any, *, where: str, n: int | None = None, name: str = "eps", scalar: bool = False
+) -> Any:
     """Check a perturbation size: a finite real >= 0, or a per-example vector of them.
 
-    A vector (1-d tensor/array) must have length ``n`` (the batch size) when ``n`` is given.
-    Returns ``eps`` unchanged (a Python float for real scalars).
+    A vector (1-d tensor/array) must have length ``n`` (the batch size) when ``n`` is given;
+    ``scalar=True`` (where one number is documented) refuses vectors. Returns ``eps`` unchanged
+    (a Python float for real scalars and 0-d tensors/arrays).
     """
     if isinstance(eps, bool):
         raise TypeError(f"{where}: {name} must be a real number >= 0, got the bool {eps!r}")
@@ -94,12 +112,17 @@ def check_eps(eps: Any, *, where: str, n: int | None = None, name: str = "eps") 
             raise ValueError(f"{where}: {name} must be finite and >= 0, got {eps!r}")
         return value
     if not (hasattr(eps, "shape") and hasattr(eps, "dtype")):
-        raise TypeError(
-            f"{where}: {name} must be a float or a 1-d tensor/array of per-example values, "
-            f"got {_describe(eps)}"
-        )
+        kind = "a float >= 0" if scalar else "a float or a 1-d tensor/array of per-example values"
+        raise TypeError(f"{where}: {name} must be {kind}, got {_describe(eps)}")
     if len(eps.shape) == 0:
+        if not (_is_floating(eps) or _is_integer(eps)):
+            raise TypeError(f"{where}: {name} must be a real number >= 0, got dtype {eps.dtype}")
         return check_eps(float(eps), where=where, n=n, name=name)
+    if scalar:
+        raise TypeError(
+            f"{where}: {name} must be one number (a float >= 0) for every example, got "
+            f"{_describe(eps)}; per-example values are not taken here"
+        )
     if len(eps.shape) != 1 or (n is not None and eps.shape[0] != n):
         want = f"({n},)" if n is not None else "(n,)"
         raise ValueError(
@@ -159,7 +182,9 @@ def check_x(
             f"(the model's input size), got shape {tuple(x.shape)}"
         )
     if len(x.shape) and x.shape[0] == 0:
-        raise ValueError(f"{where}: {name} is empty (shape {tuple(x.shape)})")
+        raise ValueError(
+            f"{where}: {name} is empty (shape {tuple(x.shape)}); it must hold at least one row"
+        )
     if values:
         check_x_values(x, where=where, clip=clip, name=name)
     return x
@@ -243,8 +268,12 @@ def _unique(y: Any):
 
 
 def check_choice(value: Any, *, where: str, name: str, allowed: tuple) -> Any:
-    """Check that ``value`` is one of ``allowed``."""
-    if value not in allowed:
+    """Check that ``value`` is one of ``allowed`` (compared by type and value: 1.0 is not "1")."""
+    try:
+        ok = any(value is a or (type(value) is type(a) and value == a) for a in allowed)
+    except (TypeError, ValueError):  # an array compared with a string
+        ok = False
+    if not ok:
         raise ValueError(
             f"{where}: {name} must be one of {', '.join(map(repr, allowed))}; got {value!r}"
         )
@@ -272,7 +301,10 @@ def check_namespace(*arrays: Any, where: str):
     """
     from array_api_compat import array_namespace
 
-    arrays = tuple(a for a in arrays if not isinstance(a, (int, float)))
+    # Scalars and other non-arrays are left to the checks of their own argument.
+    arrays = tuple(a for a in arrays if hasattr(a, "shape") and hasattr(a, "dtype"))
+    if not arrays:
+        raise TypeError(f"{where}: needs NumPy or CuPy arrays, got none")
     try:
         return array_namespace(*arrays)
     except TypeError:
@@ -349,8 +381,165 @@ def check_seed(seed: Any, *, where: str, name: str = "seed") -> int:
     """Check a seed: an integer in [0, 2**63) (what numpy and torch both accept)."""
     seed = check_int(seed, where=where, name=name, low=0)
     if seed >= 2**63:
-        raise ValueError(f"{where}: {name} must be below 2**63, got {seed!r}")
+        raise ValueError(f"{where}: {name} must be an integer in [0, 2**63), got {seed!r}")
     return seed
+
+
+def check_bool(value: Any, *, where: str, name: str) -> bool:
+    """Check a flag: exactly True or False (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{where}: {name} must be True or False, got {_describe(value)}")
+    return value
+
+
+def check_real(
+    value: Any,
+    *,
+    where: str,
+    name: str,
+    low: float = -math.inf,
+    high: float = math.inf,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> float:
+    """Check a finite real number (not a bool, not an array) in the interval from ``low`` to
+    ``high`` (closed unless ``open_low`` / ``open_high``). Returns a float."""
+    left, right = "(" if open_low else "[", ")" if open_high else "]"
+    span = f"in {left}{low:g}, {high:g}{right}"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{where}: {name} must be a real number {span}, got {_describe(value)}")
+    v = float(value)
+    ok = math.isfinite(v) and (v > low if open_low else v >= low) and (
+        v < high if open_high else v <= high)
+    if not ok:
+        raise ValueError(f"{where}: {name} must be a finite number {span}, got {value!r}")
+    return v
+
+
+def check_model(model: Any, *, where: str, name: str = "model") -> Any:
+    """Check that ``model`` is a torch module (a classifier: x (n, d) to scores (n, k))."""
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(
+            f"{where}: {name} must be a torch.nn.Module mapping x (n, d) to scores (n, k), "
+            f"got {_describe(model)}"
+        )
+    return model
+
+
+def check_finite_model(model: Any, *, where: str, name: str = "model") -> Any:
+    """Check that every floating parameter and buffer of ``model`` is finite."""
+    check_model(model, where=where, name=name)
+    for key, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and tensor.numel() and not _all_finite(tensor.reshape(-1)):
+            raise ValueError(
+                f"{where}: {name}'s weights must be finite, but {key} holds NaN or inf values "
+                "(a diverged training run?)"
+            )
+    return model
+
+
+def check_scores(scores: Any, *, where: str, n: int, top_label: int | None) -> Any:
+    """Check a model's output: a floating tensor (n, k), one row of k >= 2 scores per example,
+    with k above the largest label ``top_label`` (so that every label names a score)."""
+    import torch
+
+    if not isinstance(scores, torch.Tensor):
+        raise TypeError(
+            f"{where}: the model must return a tensor of scores (n, k), got {_describe(scores)}"
+        )
+    if scores.dim() != 2 or scores.shape[0] != n:
+        raise ValueError(
+            f"{where}: the model must return scores of shape ({n}, k), one row per example, "
+            f"got shape {tuple(scores.shape)}"
+        )
+    if not scores.is_floating_point():
+        raise TypeError(f"{where}: the model must return floating scores, got {scores.dtype}")
+    if top_label is not None and scores.shape[1] <= top_label:
+        raise ValueError(
+            f"{where}: the model returns {scores.shape[1]} scores per example, but y holds the "
+            f"label {top_label}; labels must lie in 0..{scores.shape[1] - 1}"
+        )
+    return scores
+
+
+def as_tensor(a: Any, *, where: str, name: str = "x") -> Any:
+    """``a`` as a torch tensor: tensors as they are, NumPy arrays shared without a copy
+    (``torch.from_numpy``); anything else is a TypeError."""
+    import numpy as np
+    import torch
+
+    if isinstance(a, torch.Tensor):
+        return a
+    if isinstance(a, np.ndarray):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{where}: {name} must be numeric, got a NumPy array of {a.dtype}")
+        return torch.from_numpy(np.ascontiguousarray(a))
+    raise TypeError(f"{where}: {name} must be a torch tensor or a NumPy array, got {_describe(a)}")
+
+
+def as_labels(y: Any, *, where: str, n: int, num_classes: int | None, device: Any = None,
+              name: str = "y") -> Any:
+    """``y`` as an int64 tensor of class labels (n,) in 0..num_classes-1 (>= 0 when None):
+    NumPy arrays are converted; another integer dtype is a TypeError saying how to convert."""
+    import torch
+
+    y = as_tensor(y, where=where, name=name)
+    if y.dtype != torch.int64:
+        raise TypeError(
+            f"{where}: {name} must hold int64 class labels, got dtype {y.dtype}; convert with "
+            f"{name}.long() (or {name}.astype('int64') for NumPy)"
+        )
+    check_labels(y, where=where, n=n, num_classes=num_classes, name=name)
+    return y if device is None else y.to(device)
+
+
+def check_folder(path: Any, *, where: str, name: str, create: bool = False):
+    """``path`` (a str or os.PathLike) as a ``Path`` naming a readable folder; ``create=True``
+    makes a missing one (and its parents). A missing path, a file or an unreadable folder is a
+    ValueError naming ``name`` (e.g. ``$ADVLIB_DATA``)."""
+    import os
+    from pathlib import Path
+
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where}: {name} must be a path (str or os.PathLike), got {_describe(path)}")
+    folder = Path(path).expanduser()
+    if not folder.exists() and create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(
+                f"{where}: {name} names {folder}, which does not exist and cannot be created "
+                f"({exc.strerror or exc}); it must be a folder advlib may write to"
+            ) from None
+    if not folder.exists():
+        raise ValueError(f"{where}: {name} names {folder}, which does not exist; it must be a "
+                         "folder")
+    if not folder.is_dir():
+        raise ValueError(f"{where}: {name} names {folder}, which is a file; it must be a "
+                         "folder")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise ValueError(f"{where}: {name} names the folder {folder}, which cannot be read "
+                         "(permission denied); it must be a folder advlib may read")
+    return folder
+
+
+def check_file(path: Any, *, where: str, name: str):
+    """``path`` (a str or os.PathLike) as a ``Path`` naming a readable file (not a folder)."""
+    import os
+    from pathlib import Path
+
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where}: {name} must be a path (str or os.PathLike), got {_describe(path)}")
+    file = Path(path).expanduser()
+    if file.is_dir():
+        raise ValueError(f"{where}: {name} {file} is a folder; it must be a file")
+    if not file.exists():
+        raise ValueError(f"{where}: {name} {file} does not exist")
+    if not os.access(file, os.R_OK):
+        raise ValueError(f"{where}: {name} {file} cannot be read (permission denied)")
+    return file
 
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -363,13 +552,21 @@ def resolve_device(device: Any, *, where: str):
 
     if isinstance(device, torch.device):
         device = device.type if device.index is None else str(device)
-    if not isinstance(device, str) or device.split(":")[0] not in DEVICES:
-        raise ValueError(f"{where}: device must be one of {', '.join(DEVICES)}; got {device!r}")
+    if not isinstance(device, str) or device.split(":")[0] not in DEVICES or (
+        ":" in device and not device.startswith("cuda:")
+    ):
+        raise ValueError(f"{where}: device must be one of {', '.join(DEVICES)} (or 'cuda:N'); "
+                         f"got {device!r}")
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"{where}: device {device!r} asked for, but torch sees no GPU")
-    return torch.device(device)
+        raise ValueError(f"{where}: device {device!r} asked for, but torch sees no GPU; use "
+                         "'cpu' or 'auto'")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"{where}: device must be 'cuda' or 'cuda:N' with N a GPU index, got "
+                         f"{device!r}") from None
 
 
 def model_device(model: Any):
@@ -385,10 +582,34 @@ def model_dtype(model: Any):
     """The floating dtype of the model's first floating parameter or buffer (float32 if none)."""
     import torch
 
+    return _floating_dtype(model) or torch.float32
+
+
+def _floating_dtype(model: Any):
     for p in (*model.parameters(), *model.buffers()):
         if p.is_floating_point():
             return p.dtype
-    return torch.float32
+    return None
+
+
+def _held_by(model: Any) -> bool:
+    return any(True for _ in (*model.parameters(), *model.buffers()))
+
+
+def check_model_inputs(model: Any, x: Any, *, where: str, name: str = "x") -> None:
+    """Check that the tensor ``x`` suits ``model``: the dtype of its weights (float32 weights
+    cannot take float64 x) and the device they are on."""
+    dtype = _floating_dtype(model)
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(
+            f"{where}: {name} has dtype {x.dtype} but the model's weights are {dtype}; "
+            f"convert it first ({name}.to({dtype}))"
+        )
+    if _held_by(model) and x.device != model_device(model):
+        raise ValueError(
+            f"{where}: {name} is on {x.device} but the model on {model_device(model)}; move one "
+            f"of them ({name}.to(...) or model.to(...))"
+        )
 
 
 def as_model_inputs(
@@ -405,19 +626,14 @@ def as_model_inputs(
     NumPy arrays are converted; ``x`` must be (n, in_features), finite, of the model's dtype
     (pixels in [0, 1] with ``pixels``); ``y`` int64 labels in 0..num_classes-1, one per row,
     with at least ``classes`` distinct classes when given. Returns ``x`` or ``(x, y)``."""
-    import numpy as np
     import torch
 
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"{where}: model must be a torch.nn.Module, got {_describe(model)}")
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(np.ascontiguousarray(x)) if x.dtype.kind == "f" else x
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{where}: x must be a torch tensor or a NumPy array, got {_describe(x)}")
+    check_model(model, where=where)
+    x = as_tensor(x, where=where)
     check_x(x, where=where, ndim=2, features=getattr(model, "in_features", None),
             clip=(0.0, 1.0) if pixels else None, values=True)
-    dtype = model_dtype(model)
-    if x.dtype != dtype:
+    dtype = _floating_dtype(model)
+    if dtype is not None and x.dtype != dtype:
         raise TypeError(
             f"{where}: x has dtype {x.dtype} but the model's weights are {dtype}; "
             f"convert it first (x.to({dtype}))"
@@ -426,18 +642,8 @@ def as_model_inputs(
     x = x.to(device)
     if y is None:
         return x
-    if isinstance(y, np.ndarray):
-        y = torch.from_numpy(np.ascontiguousarray(y))
-    if not isinstance(y, torch.Tensor):
-        raise TypeError(f"{where}: y must be a torch tensor or a NumPy array of labels, "
-                        f"got {_describe(y)}")
-    if y.dtype != torch.int64:
-        raise TypeError(
-            f"{where}: y must hold int64 class labels, got dtype {y.dtype}; convert with "
-            "y.long() (or y.astype('int64') for NumPy)"
-        )
     k = getattr(model, "num_classes", None)
-    check_labels(y, where=where, n=x.shape[0], num_classes=int(k) if k is not None else None)
+    y = as_labels(y, where=where, n=x.shape[0], num_classes=int(k) if k is not None else None)
     if classes is not None and int(torch.unique(y).numel()) < classes:
         raise ValueError(
             f"{where}: y holds {int(torch.unique(y).numel())} distinct class(es); training needs "

@@ -31,14 +31,23 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from advlib.checks import check_choice, check_labels, check_x
+from advlib.checks import as_tensor, check_choice, check_int, check_labels, check_real, check_x
 from advlib.models import Classifier
 
-__all__ = ["COVARIANCES", "ATTACK_LOSSES", "GaussianClassifier", "gaussian_classifier"]
+__all__ = [
+    "COVARIANCES",
+    "ATTACK_LOSSES",
+    "GaussianClassifier",
+    "gaussian_classifier",
+    "saturated_share",
+    "cross_entropy_fgsm_error",
+    "smoothing_sweep",
+    "log_likelihoods",
+]
 
 COVARIANCES = ("shared", "per-class")
 ATTACK_LOSSES = ("log-odds", "cross-entropy")
@@ -109,13 +118,13 @@ def gaussian_classifier(
     where = "gaussian_classifier"
     check_choice(covariance, where=where, name="covariance", allowed=COVARIANCES)
     check_choice(attack_loss, where=where, name="attack_loss", allowed=ATTACK_LOSSES)
-    if not (isinstance(var_smoothing, (int, float)) and math.isfinite(var_smoothing)
-            and var_smoothing > 0):
-        raise ValueError(f"{where}: var_smoothing must be a number > 0, got {var_smoothing!r}")
-    x = torch.as_tensor(np.asarray(x))
+    check_real(var_smoothing, where=where, name="var_smoothing", low=0.0, open_low=True)
+    num_classes = check_int(num_classes, where=where, name="num_classes", low=2)
+    x = as_tensor(x, where=where)
     check_x(x, where=where, ndim=2)
-    y = torch.as_tensor(np.asarray(y))
+    y = as_tensor(y, where=where, name="y")
     check_labels(y, where=where, n=x.shape[0], num_classes=num_classes)
+    y = y.long()  # any integer labels (the check refused the rest)
     counts = torch.bincount(y, minlength=num_classes)
     if (counts == 0).any():
         missing = torch.nonzero(counts == 0).flatten().tolist()
@@ -133,3 +142,52 @@ def gaussian_classifier(
     model = GaussianClassifier(means.float(), variances.float().contiguous(),
                                log_priors.float(), covariance, attack_loss)
     return model.eval()
+
+
+# --------------------------------------------------------------------------------------------
+# What chapter 9 measures on these models
+
+
+def saturated_share(model: GaussianClassifier, x: Any) -> float:
+    """The share of inputs x (n, d) whose posterior max_k p(y = k | x) is exactly 1 in float32:
+    where the cross-entropy gradient p − e_y loses the true class's term (see the module)."""
+    x = torch.as_tensor(x)
+    with torch.no_grad():
+        p_y = torch.softmax(model(x), dim=1).max(dim=1).values
+    return float((p_y == 1.0).float().mean())
+
+
+def cross_entropy_fgsm_error(x_train: Any, y_train: Any, x_test: Any, y_test: Any, eps: float,
+                             *, covariance: str = "shared", var_smoothing: float = 0.01) -> float:
+    """The FGSM error at ``eps`` (unclipped) of the Gaussian classifier fitted to (x_train,
+    y_train) when the attack differentiates the plain cross-entropy instead of the log-odds
+    of a mistake: the numerical trap the module describes, measured on (x_test, y_test)."""
+    from advlib.measure import evaluate
+
+    model = gaussian_classifier(x_train, y_train, covariance=covariance,
+                                var_smoothing=var_smoothing, attack_loss="cross-entropy")
+    return evaluate(model, x_test, y_test, eps, clip=None)["error"]
+
+
+def smoothing_sweep(x_train: Any, y_train: Any, x_test: Any, y_test: Any, eps: float,
+                    smoothings: Any = (0.001, 0.003, 0.01, 0.03, 0.1)) -> pd.DataFrame:
+    """Clean and FGSM (``eps``, unclipped) test error of both Gaussian classifiers for each
+    ``var_smoothing`` of ``smoothings``: one row per (covariance, data, var_smoothing) with
+    ``log10 var_smoothing`` and ``error``."""
+    from advlib.measure import evaluate
+
+    rows = []
+    for smoothing in smoothings:
+        for cov in COVARIANCES:
+            model = gaussian_classifier(x_train, y_train, covariance=cov, var_smoothing=smoothing)
+            for kind, e in (("clean", 0.0), ("FGSM", eps)):
+                rows.append({"covariance": cov, "data": kind, "var_smoothing": smoothing,
+                             "log10 var_smoothing": math.log10(smoothing),
+                             "error": evaluate(model, x_test, y_test, e, clip=None)["error"]})
+    return pd.DataFrame(rows)
+
+
+def log_likelihoods(model: GaussianClassifier, *inputs: Any) -> list:
+    """log p(x) under the model for each array of ``inputs`` (each (n, d)): NumPy (n,) each."""
+    with torch.no_grad():
+        return [model.log_likelihood(torch.as_tensor(x)).numpy() for x in inputs]

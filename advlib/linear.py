@@ -19,7 +19,8 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
-from array_api_compat import array_namespace, is_cupy_namespace
+import pandas as pd
+from array_api_compat import is_cupy_namespace
 
 from advlib.checks import (
     check_choice,
@@ -29,6 +30,8 @@ from advlib.checks import (
     check_namespace,
     check_pm1_labels,
     check_positive,
+    check_real,
+    check_seed,
     check_weights,
     check_x,
 )
@@ -60,6 +63,14 @@ __all__ = [
     "LinearFit",
     "fit_logistic",
     "fit_softmax",
+    "activation_growth",
+    "eight_bit_storage",
+    "fgsm_errors",
+    "fit_objectives",
+    "objectives_table",
+    "penalty_history",
+    "closed_form_check",
+    "l1_charge",
 ]
 
 BACKENDS = ("auto", "numpy", "cupy")
@@ -99,11 +110,16 @@ def backend(name: str = "auto") -> ModuleType:
 
 def backend_name(xp: ModuleType) -> str:
     """``"cupy"`` or ``"numpy"`` for an array module or array-API namespace."""
+    if not isinstance(xp, ModuleType):
+        raise TypeError(f"backend_name: xp must be an array module (numpy, cupy or an array-API "
+                        f"namespace), got {type(xp).__name__}")
     return "cupy" if is_cupy_namespace(xp) or getattr(xp, "__name__", "") == "cupy" else "numpy"
 
 
 def to_numpy(a: Any) -> np.ndarray:
     """A NumPy copy of a NumPy or CuPy array (for charts and tables)."""
+    if not (hasattr(a, "shape") and hasattr(a, "dtype")):
+        raise TypeError(f"to_numpy: a must be a NumPy or CuPy array, got {type(a).__name__}")
     if hasattr(a, "get"):
         return a.get()
     return np.asarray(a)
@@ -115,22 +131,30 @@ def to_numpy(a: Any) -> np.ndarray:
 
 def sign_perturbation(w: Any, eps: float) -> Any:
     """η = eps·sign(w), the max-norm-eps perturbation that most increases wᵀx; shape of ``w``."""
-    eps = check_eps(eps, where="sign_perturbation")
-    xp = array_namespace(w)
+    eps = check_eps(eps, where="sign_perturbation", scalar=True)
+    xp = _weights_namespace(w, "sign_perturbation")
     return eps * xp.sign(w)
 
 
 def activation_change(w: Any, eps: float) -> Any:
     """wᵀη for η = eps·sign(w): exactly eps·‖w‖₁, a scalar (or (k,) for w of shape (d, k))."""
-    eps = check_eps(eps, where="activation_change")
-    xp = array_namespace(w)
+    eps = check_eps(eps, where="activation_change", scalar=True)
+    xp = _weights_namespace(w, "activation_change")
     return eps * xp.sum(xp.abs(w), axis=0)
+
+
+def _weights_namespace(w, where):
+    """The namespace of weights ``w`` (d,) or (d, k), after checking them: floating, finite."""
+    check_x(w, where=where, name="w")
+    if len(w.shape) not in (1, 2):
+        raise ValueError(f"{where}: w must have shape (d,) or (d, k), got shape {tuple(w.shape)}")
+    return check_namespace(w, where=where)
 
 
 def quantize_8bit(x: Any) -> Any:
     """Store ``x`` in [0, 1] as an 8-bit image and read it back: round(255·x)/255, clipped."""
     check_x(x, where="quantize_8bit", clip=None)
-    xp = array_namespace(x)
+    xp = check_namespace(x, where="quantize_8bit")
     return xp.round(xp.clip(x, 0.0, 1.0) * 255.0) / 255.0
 
 
@@ -371,6 +395,10 @@ def softmax_predict(W: Any, b: Any, x: Any) -> Any:
 
 def error_rate(y_pred: Any, y: Any) -> float:
     """Share of examples with y_pred != y, a float in [0, 1]; both (n,)."""
+    for name, a in (("y_pred", y_pred), ("y", y)):
+        if not (hasattr(a, "shape") and hasattr(a, "dtype")):
+            raise TypeError(f"error_rate: {name} must be an array of labels (n,), got "
+                            f"{type(a).__name__}")
     if tuple(y_pred.shape) != tuple(y.shape) or len(y.shape) != 1:
         raise ValueError(
             f"error_rate: y_pred and y must both have shape (n,), got {tuple(y_pred.shape)} "
@@ -386,15 +414,15 @@ def error_rate(y_pred: Any, y: Any) -> float:
 
 def l1_penalty(w: Any, l1: float) -> Any:
     """l1·‖w‖₁, summed over every entry of w (d,) or W (d, k): a 0-d array."""
-    l1 = check_eps(l1, where="l1_penalty", name="l1")
-    xp = check_namespace(w, where="l1_penalty")
+    l1 = check_eps(l1, where="l1_penalty", name="l1", scalar=True)
+    xp = _weights_namespace(w, "l1_penalty")
     return l1 * xp.sum(xp.abs(w))
 
 
 def l1_grad(w: Any, l1: float) -> Any:
     """The subgradient l1·sign(w) of :func:`l1_penalty`, shape of w (0 where w is 0)."""
-    l1 = check_eps(l1, where="l1_grad", name="l1")
-    xp = check_namespace(w, where="l1_grad")
+    l1 = check_eps(l1, where="l1_grad", name="l1", scalar=True)
+    xp = _weights_namespace(w, "l1_grad")
     return l1 * xp.sign(w)
 
 
@@ -424,14 +452,10 @@ def _fit_args(x, y, objective, eps, l1, alpha, epochs, lr, batch_size, seed, whe
     check_x(x, where=where, ndim=2)
     xp = check_namespace(x, y, where=where)
     check_choice(objective, where=where, name="objective", allowed=OBJECTIVES)
-    eps = check_eps(eps, where=where)
-    l1 = check_eps(l1, where=where, name="l1")
-    if not isinstance(eps, float) or not isinstance(l1, float):
-        raise TypeError(f"{where}: eps and l1 must be real numbers (one for all examples)")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-        raise ValueError(f"{where}: alpha must be a real number in [0, 1], got {alpha!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"{where}: seed must be an int, got {seed!r}")
+    eps = check_eps(eps, where=where, scalar=True)
+    l1 = check_eps(l1, where=where, name="l1", scalar=True)
+    alpha = check_real(alpha, where=where, name="alpha", low=0.0, high=1.0)
+    seed = check_seed(seed, where=where)
     return xp, dict(
         objective=objective, eps=eps, l1=l1, alpha=float(alpha),
     ), dict(
@@ -529,6 +553,9 @@ def fit_logistic(
     xp, obj, loop = _fit_args(x, y, objective, eps, l1, alpha, epochs, lr, batch_size, seed, where)
     check_pm1_labels(y, where=where, n=x.shape[0])
     yf = xp.astype(y, x.dtype)
+    if bool(xp.all(yf == yf[0])):
+        raise ValueError(f"{where}: y holds one class only ({int(yf[0]):+d}); training needs "
+                         "examples of both -1 and +1")
 
     def objective_(w, b, xb, yb):
         return _logistic_objective(xp, w, b, xb, yb, **obj)
@@ -569,6 +596,9 @@ def fit_softmax(
         num_classes = int(xp.max(y)) + 1
     k = check_positive(num_classes, where=where, name="num_classes", integer=True)
     check_labels(y, where=where, n=x.shape[0], num_classes=k)
+    if bool(xp.all(y == y[0])):
+        raise ValueError(f"{where}: y holds one class only ({int(y[0])}); training needs "
+                         "examples of at least 2 classes")
     onehot = _onehot(xp, y, k, x.dtype)
 
     def objective_(W, b, xb, ob):
@@ -579,3 +609,206 @@ def fit_softmax(
 
     W0, b0 = xp.zeros((x.shape[1], k), dtype=x.dtype), xp.zeros(k, dtype=x.dtype)
     return _descend(xp, x, onehot, W0, b0, objective_, error, **loop)
+
+
+# --------------------------------------------------------------------------------------------
+# The chapters' studies: Sec. 3's tables, Sec. 5's comparison of adversarial training and L1
+
+
+def activation_growth(eps: float, dims: Any, draws: int, rng: np.random.Generator, *,
+                      xp: ModuleType = np) -> pd.DataFrame:
+    """wᵀη against the dimension (Sec. 3, C1): for each n of ``dims``, ``draws`` weight vectors
+    w ~ N(0, 1) and inputs x ~ U(0, 1) of length n from ``rng`` (in that order), η =
+    eps·sign(w), arrays in ``xp``.
+
+    Returns one row per n: ``max-norm of eta`` (largest over the draws), ``measured change``
+    wᵀ(x + η) − wᵀx, ``eps * ||w||_1`` and ``eps * m * n`` (m the mean |w_i|), their means over
+    the draws, and ``relative deviation`` of the measured change from eps·‖w‖₁ (largest).
+    """
+    eps = check_eps(eps, where="activation_growth")
+    rows = []
+    for n in dims:
+        for _ in range(draws):
+            w = xp.asarray(rng.standard_normal(n))
+            x = xp.asarray(rng.uniform(0.0, 1.0, n))
+            eta = sign_perturbation(w, eps)
+            measured = float(w @ (x + eta) - w @ x)
+            closed_form = float(activation_change(w, eps))
+            rows.append({
+                "n": n,
+                "max-norm of eta": float(xp.max(xp.abs(eta))),
+                "measured change": measured,
+                "eps * ||w||_1": closed_form,
+                "eps * m * n": eps * float(xp.mean(xp.abs(w))) * n,
+                "relative deviation": abs(measured - closed_form) / closed_form,
+            })
+    return pd.DataFrame(rows).groupby("n", as_index=False).agg({
+        "max-norm of eta": "max", "measured change": "mean", "eps * ||w||_1": "mean",
+        "eps * m * n": "mean", "relative deviation": "max"})
+
+
+def eight_bit_storage(eps_grid: Any, rng: np.random.Generator, *, repeats: int = 40,
+                      xp: ModuleType = np) -> pd.DataFrame:
+    """What an 8-bit image keeps of x + eps·sign(w) (Sec. 3, C2): x holds every 8-bit level
+    ``repeats`` times, w ~ N(0, 1) one draw per pixel from ``rng``; each x + eps·sign(w) is
+    stored with :func:`quantize_8bit`.
+
+    Returns one row per eps of ``eps_grid`` (in [0, 1] units): ``eps (levels of 1/255)``,
+    ``eps``, ``pixels changed`` (fraction of stored pixels that moved) and ``largest move
+    (levels)``.
+    """
+    levels = xp.asarray(np.tile(np.arange(256) / 255.0, repeats))
+    direction = xp.asarray(rng.standard_normal(levels.shape[0]))
+    rows = []
+    for e in eps_grid:
+        kept = quantize_8bit(levels + sign_perturbation(direction, float(e)))
+        moved = xp.round(xp.abs(kept - levels) * 255.0)  # whole levels
+        rows.append({
+            "eps (levels of 1/255)": float(e * 255.0),
+            "eps": float(e),
+            "pixels changed": float(xp.mean(moved > 0.5)),
+            "largest move (levels)": float(xp.max(moved)),
+        })
+    return pd.DataFrame(rows)
+
+
+def _is_logistic(fit: Any) -> bool:
+    return len(fit[0].shape) == 1
+
+
+def fgsm_errors(fit: Any, x: Any, y: Any, eps: float) -> tuple[float, float]:
+    """(clean error, FGSM error at ``eps``) of a linear fit on x (n, d), y (n,): logistic
+    regression when w is (d,) (y in {-1, +1}), softmax regression when W is (d, k); the FGSM
+    examples in closed form, unclipped as in the paper. ``fit`` is a :class:`LinearFit` or a
+    (w, b) pair."""
+    w, b = fit[0], fit[1]
+    if _is_logistic(fit):
+        predict, attack = logistic_predict, logistic_fgsm
+    else:
+        predict, attack = softmax_predict, softmax_fgsm
+    clean = error_rate(predict(w, b, x), y)
+    return clean, error_rate(predict(w, b, attack(w, b, x, y, eps)), y)
+
+
+def fit_objectives(x: Any, y: Any, eps_values: Any, *, model: str, epochs: int,
+                   seed: int = 0) -> dict[tuple[str, float], LinearFit]:
+    """The paper's comparison of regularisers (Sec. 5, C11): a clean fit and, for every eps of
+    ``eps_values``, the adversarial objective (the loss at the FGSM point alone, alpha = 0)
+    and L1 weight decay at λ = eps, all from zero weights with the same ``seed`` and epochs.
+
+    model: "logistic" (:func:`fit_logistic`, y in {-1, +1}) or "softmax" (:func:`fit_softmax`).
+    Returns {("clean", 0.0) | ("adversarial", eps) | ("L1 decay", eps): LinearFit}.
+    """
+    check_choice(model, where="fit_objectives", name="model", allowed=("logistic", "softmax"))
+    train = fit_logistic if model == "logistic" else fit_softmax
+    common = dict(epochs=epochs, seed=seed)
+    fits = {("clean", 0.0): train(x, y, objective="clean", **common)}
+    for e in eps_values:
+        e = float(e)
+        fits[("adversarial", e)] = train(x, y, objective="adversarial", eps=e, alpha=0.0,
+                                         **common)
+        fits[("L1 decay", e)] = train(x, y, objective="l1", l1=e, **common)
+    return fits
+
+
+def objectives_table(fits: dict, x_test: Any, y_test: Any, eps: float) -> pd.DataFrame:
+    """One row per fit of :func:`fit_objectives`, indexed by (``objective``, ``eps``): ``train
+    error`` (after the last epoch), ``test error``, ``FGSM test error (same eps)`` (at the fit's
+    own eps; the clean fit at ``eps``), ``FGSM test error (eps <eps>)`` and ``‖w‖₁``."""
+    rows = []
+    for (objective, e), fit in fits.items():
+        test_clean, test_fgsm = fgsm_errors(fit, x_test, y_test, e if e else eps)
+        rows.append({"objective": objective, "eps": e, "train error": fit.history["error"][-1],
+                     "test error": test_clean, "FGSM test error (same eps)": test_fgsm,
+                     f"FGSM test error (eps {eps:g})": fgsm_errors(fit, x_test, y_test, eps)[1],
+                     "‖w‖₁": fit.history["w_l1"][-1]})
+    return pd.DataFrame(rows).set_index(["objective", "eps"])
+
+
+def penalty_history(fits: dict) -> pd.DataFrame:
+    """How much each regulariser of :func:`fit_objectives` charged, epoch by epoch (logistic
+    fits only: C11's fading penalty): one row per (fit, epoch) with ``training``,
+    ``objective``, ``eps`` (a label), ``epoch``, ``L1 coefficient / eps`` (the coefficient on
+    sign(w) in the gradient, as a share of eps: 1 for L1 decay) and ``penalty added to the
+    loss``."""
+    rows = []
+    for (objective, e), fit in fits.items():
+        if objective == "clean" or "penalty_weight" not in fit.history:
+            continue
+        h = fit.history
+        for epoch, weight, penalty in zip(h["epoch"], h["penalty_weight"], h["penalty"]):
+            rows.append({"training": f"{objective}, eps = {e:g}", "objective": objective,
+                         "eps": f"{e:g}", "epoch": epoch, "L1 coefficient / eps": weight / e,
+                         "penalty added to the loss": penalty})
+    return pd.DataFrame(rows)
+
+
+def closed_form_check(w: Any, b: Any, x: Any, y: Any, eps: float, *, corners: int = 20,
+                      seed: int = 0) -> tuple[pd.DataFrame, dict[str, float]]:
+    """C9 checked on a trained logistic regression w (d,), b, on x (n, d), y (n,) of ±1.
+
+    Compares the loss at the FGSM point (perturbed inputs built and scored) with the closed
+    form ζ(eps‖w‖₁ − y(wᵀx + b)) and with the form the paper prints, ζ(y(eps‖w‖₁ − wᵀx − b)),
+    for all labels and per label; and against ``corners`` random corners of the eps-ball.
+    Returns the table and the numbers: ``at_fgsm``, ``closed_loss``, ``closed_form_gap``,
+    ``printed_gap_positive`` (largest), ``printed_gap_negative`` (mean),
+    ``printed_loss_negative``, ``closed_loss_negative``, ``clean_loss``,
+    ``random_corner_loss`` (the highest), ``corners`` and ``w_l1``.
+    """
+    xp = check_namespace(w, b, x, y, where="closed_form_check")
+    w_np, b_np = to_numpy(w), float(to_numpy(b))
+    x_np, y_np = to_numpy(x), to_numpy(y)
+    margin = y_np * (x_np @ w_np + b_np)  # y(wᵀx + b) per example
+    w_l1 = float(np.abs(w_np).sum())
+    ours = np.logaddexp(0.0, eps * w_l1 - margin)  # ζ(eps‖w‖₁ − y(wᵀx + b))
+    printed = np.logaddexp(0.0, y_np * (eps * w_l1 - (x_np @ w_np + b_np)))
+    at_fgsm = float(logistic_loss(w, b, logistic_fgsm(w, b, x, y, eps), y))
+    closed = float(logistic_adversarial_loss(w, b, x, y, eps))
+    rng = np.random.default_rng(seed)
+    random_corners = max(
+        float(logistic_loss(w, b, x + xp.asarray(eps * rng.choice([-1.0, 1.0], size=x_np.shape)),
+                            y)) for _ in range(corners))
+    rows = [{"labels": "all", "loss at the FGSM point": at_fgsm,
+             "ζ(eps‖w‖₁ − y(wᵀx+b))": closed,
+             "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed.mean())}]
+    for s in (1, -1):
+        keep = y == s
+        rows.append({
+            "labels": f"y = {s:+d}",
+            "loss at the FGSM point": float(logistic_loss(
+                w, b, logistic_fgsm(w, b, x[keep], y[keep], eps), y[keep])),
+            "ζ(eps‖w‖₁ − y(wᵀx+b))": float(ours[y_np == s].mean()),
+            "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed[y_np == s].mean())})
+    gap = np.abs(printed - ours)
+    numbers = {
+        "at_fgsm": at_fgsm, "closed_loss": closed, "closed_form_gap": abs(at_fgsm - closed),
+        "printed_gap_positive": float(gap[y_np == 1].max()),
+        "printed_gap_negative": float(gap[y_np == -1].mean()),
+        "printed_loss_negative": float(printed[y_np == -1].mean()),
+        "closed_loss_negative": float(ours[y_np == -1].mean()),
+        "clean_loss": float(np.logaddexp(0.0, -margin).mean()),
+        "random_corner_loss": random_corners, "corners": corners, "w_l1": w_l1,
+    }
+    return pd.DataFrame(rows), numbers
+
+
+def l1_charge(fit: Any, x: Any, y: Any, eps: float) -> dict[str, float]:
+    """What L1 decay at λ = eps charges a linear fit, against what a perturbation of max-norm
+    eps can do (C11): ``rise of the cost`` (the mean cost at the FGSM point minus the clean
+    cost, on x (n, d), y (n,)), ``one-η bound`` (eps·max_j ‖w_j − w_y‖₁, the most one η can
+    raise it; eps‖w‖₁ for logistic regression), ``L1 charge`` (eps·‖W‖₁, every entry), and
+    the ratios ``L1 charge / one-η bound`` and ``L1 charge / rise``."""
+    w, b = fit[0], fit[1]
+    if _is_logistic(fit):
+        w_l1 = float(np.abs(to_numpy(w)).sum())
+        rise = float(logistic_adversarial_loss(w, b, x, y, eps) - logistic_loss(w, b, x, y))
+        bound = charge = eps * w_l1
+    else:
+        W = to_numpy(w)
+        apart = np.abs(W[:, :, None] - W[:, None, :]).sum(axis=0)  # ‖w_j − w_k‖₁, (k, k)
+        rise = float(softmax_loss(w, b, softmax_fgsm(w, b, x, y, eps), y)
+                     - softmax_loss(w, b, x, y))
+        bound = eps * float(apart.max(axis=0)[to_numpy(y)].mean())
+        charge = eps * float(np.abs(W).sum())
+    return {"rise of the cost": rise, "one-η bound": bound, "L1 charge": charge,
+            "L1 charge / one-η bound": charge / bound, "L1 charge / rise": charge / rise}

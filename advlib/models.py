@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from advlib.checks import check_choice
+from advlib.checks import check_choice, check_int, check_model, check_real
 
 __all__ = [
     "Classifier",
@@ -106,6 +106,8 @@ class Maxout(nn.Module):
 
     def __init__(self, in_features: int, width: int, pieces: int) -> None:
         super().__init__()
+        for name, value in (("in_features", in_features), ("width", width), ("pieces", pieces)):
+            check_int(value, where="Maxout", name=name, low=1)
         self.width, self.pieces = width, pieces
         self.linear = nn.Linear(in_features, width * pieces)
 
@@ -174,6 +176,7 @@ class MaxoutMLP(Classifier):
         output: str,
     ) -> None:
         super().__init__()
+        dropout = _check_maxout_args(width, pieces, dropout, max_norm, output, "MaxoutMLP")
         self.width, self.pieces, self.output = width, pieces, output
         self.max_norm = max_norm
         drop_in, drop_hidden = dropout
@@ -197,6 +200,7 @@ class MaxoutMLP(Classifier):
     def features(self, x: torch.Tensor, layer: int) -> torch.Tensor:
         """The representation at ``layer`` before its dropout: x (n, 784) at 0, maxout units
         (n, width) at 1 and 2."""
+        check_choice(layer, where="MaxoutMLP.features", name="layer", allowed=(0, 1, 2))
         h = x
         for i in range(layer):
             h = self.hidden[i](self.dropouts[i](h))
@@ -204,12 +208,16 @@ class MaxoutMLP(Classifier):
 
     def forward_from(self, layer: int, h: torch.Tensor) -> torch.Tensor:
         """Scores (n, 10) from the representation ``h`` at ``layer`` (see :meth:`features`)."""
+        check_choice(layer, where="MaxoutMLP.forward_from", name="layer", allowed=(0, 1, 2))
+        return self._forward_from(layer, h)
+
+    def _forward_from(self, layer: int, h: torch.Tensor) -> torch.Tensor:
         for i in range(layer, 2):
             h = self.hidden[i](self.dropouts[i](h))
         return self.out(self.dropouts[2](h))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_from(0, x)
+        return self._forward_from(0, x)
 
     def log_probs(self, scores: torch.Tensor) -> torch.Tensor:
         if self.output == "sigmoid":
@@ -251,22 +259,28 @@ def maxout_mlp(
     ``width=1600`` is the paper's larger net (C15). ``output="softmax"`` gives logits;
     ``"sigmoid"`` gives ten independent sigmoid units (C28), trained with binary cross-entropy.
     """
-    where = "maxout_mlp"
+    dropout = _check_maxout_args(width, pieces, dropout, max_norm, output, "maxout_mlp")
+    return MaxoutMLP(width, pieces, dropout, max_norm, output)
+
+
+def _check_maxout_args(width, pieces, dropout, max_norm, output, where) -> tuple[float, float]:
+    """Check the maxout net's shape; returns the dropout pair as floats."""
     for name, value in (("width", width), ("pieces", pieces)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{where}: {name} must be an integer >= 1, got {value!r}")
+        check_int(value, where=where, name=name, low=1)
+    if isinstance(dropout, (str, bytes)):
+        raise TypeError(f"{where}: dropout must be a pair (input, hidden), got {dropout!r}")
     try:
-        drop_in, drop_hidden = (float(p) for p in dropout)
+        drop_in, drop_hidden = dropout
     except (TypeError, ValueError):
         raise TypeError(
-            f"{where}: dropout must be a pair (input, hidden), got {dropout!r}"
+            f"{where}: dropout must be a pair (input, hidden) of probabilities, got {dropout!r}"
         ) from None
-    if not (0 <= drop_in < 1 and 0 <= drop_hidden < 1):
-        raise ValueError(f"{where}: dropout probabilities must lie in [0, 1), got {dropout!r}")
-    if max_norm is not None and not (math.isfinite(max_norm) and max_norm > 0):
-        raise ValueError(f"{where}: max_norm must be None or a finite number > 0, got {max_norm!r}")
+    for name, p in (("input dropout", drop_in), ("hidden dropout", drop_hidden)):
+        check_real(p, where=where, name=name, low=0.0, high=1.0, open_high=True)
+    if max_norm is not None:
+        check_real(max_norm, where=where, name="max_norm (or None)", low=0.0, open_low=True)
     check_choice(output, where=where, name="output", allowed=("softmax", "sigmoid"))
-    return MaxoutMLP(width, pieces, (drop_in, drop_hidden), max_norm, output)
+    return float(drop_in), float(drop_hidden)
 
 
 def _log1mexp(a: torch.Tensor) -> torch.Tensor:
@@ -290,6 +304,8 @@ class RBFNetwork(Classifier):
 
     def __init__(self, init_beta: float) -> None:
         super().__init__()
+        init_beta = check_real(init_beta, where="RBFNetwork", name="init_beta", low=0.0,
+                               open_low=True)
         self.mu = nn.Parameter(torch.empty(NUM_CLASSES, IN_FEATURES))
         self.rho = nn.Parameter(torch.empty(NUM_CLASSES, IN_FEATURES))
         self.init_beta = init_beta
@@ -331,8 +347,7 @@ class RBFNetwork(Classifier):
 def rbf_network(init_beta: float = 0.05) -> RBFNetwork:
     """The shallow RBF network of claim C23; ``init_beta`` is the initial precision of every
     pixel (μ starts U(0, 1), so Σ β (x − μ)² starts near 784 · .05 · .3 ≈ 12)."""
-    if not (math.isfinite(init_beta) and init_beta > 0):
-        raise ValueError(f"rbf_network: init_beta must be a finite number > 0, got {init_beta!r}")
+    check_real(init_beta, where="rbf_network", name="init_beta", low=0.0, open_low=True)
     return RBFNetwork(init_beta)
 
 
@@ -343,9 +358,16 @@ class Ensemble(Classifier):
 
     def __init__(self, models) -> None:
         super().__init__()
+        if isinstance(models, nn.Module) or not hasattr(models, "__iter__"):
+            raise TypeError(
+                f"Ensemble: models must be a list of torch modules, got {type(models).__name__}"
+            )
+        models = list(models)
+        if len(models) == 0:
+            raise ValueError("Ensemble: needs at least one model; got an empty list")
+        for i, m in enumerate(models):
+            check_model(m, where="Ensemble", name=f"models[{i}]")
         self.members = nn.ModuleList(models)
-        if len(self.members) == 0:
-            raise ValueError("Ensemble: needs at least one model")
         for attr in ("in_features", "num_classes"):
             sizes = {getattr(m, attr, None) for m in self.members}
             if len(sizes) != 1 or None in sizes:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,16 @@ import torch
 import torch.nn.functional as F
 
 from advlib.attacks import frozen, model_loss
-from advlib.checks import check_choice, check_labels, check_x
-from advlib.train import evaluate, predict
+from advlib.checks import (
+    as_model_inputs,
+    as_tensor,
+    check_choice,
+    check_labels,
+    check_model,
+    check_seed,
+    check_x,
+)
+from advlib.measure import evaluate, predict
 
 __all__ = ["DIRECTIONS", "rotate", "rotation_gradient", "rotation_attack", "rotation_curve"]
 
@@ -46,6 +55,13 @@ of the coordinates, and close enough to 0 that the slopes' curvature bias is abo
 
 def _angles(theta: Any, n: int, like: torch.Tensor, where: str) -> torch.Tensor:
     """θ as an (n,) tensor in x's dtype: a float for every image, or one angle per image."""
+    if isinstance(theta, bool) or not isinstance(theta, (Real, torch.Tensor, np.ndarray)):
+        raise TypeError(f"{where}: theta must be a number of radians or a (n,) tensor of them, "
+                        f"got {type(theta).__name__} {theta!r}")
+    if isinstance(theta, np.ndarray):
+        theta = as_tensor(theta, where=where, name="theta")
+    if isinstance(theta, torch.Tensor) and (theta.is_complex() or theta.dtype == torch.bool):
+        raise TypeError(f"{where}: theta must be real-valued, got dtype {theta.dtype}")
     theta = torch.as_tensor(theta, dtype=like.dtype, device=like.device)
     if theta.dim() == 0:
         theta = theta.expand(n)
@@ -58,7 +74,7 @@ def _angles(theta: Any, n: int, like: torch.Tensor, where: str) -> torch.Tensor:
 
 
 def _as_images(x: Any, where: str) -> torch.Tensor:
-    x = torch.as_tensor(x)
+    x = as_tensor(x, where=where)
     check_x(x, where=where, ndim=2, features=SIDE * SIDE, clip=None)
     return x
 
@@ -94,13 +110,13 @@ def rotation_gradient(model: torch.nn.Module, x: Any, y: Any) -> torch.Tensor:
     parameters' ``requires_grad`` are restored; no ``.grad`` is left on them.
     """
     where = "rotation_gradient"
-    x = _as_images(x, where).detach()
-    y = torch.as_tensor(y)
-    check_labels(y, where=where, n=x.shape[0], num_classes=getattr(model, "num_classes", None))
+    check_model(model, where=where)
+    x, y = as_model_inputs(model, _as_images(x, where), y, where=where)
+    x = x.detach()
     slopes = []
     with frozen(model), torch.enable_grad():
         for side in (1.0, -1.0):
-            theta = torch.full((x.shape[0],), side * ONE_SIDED, dtype=x.dtype,
+            theta = torch.full((x.shape[0],), side * ONE_SIDED, dtype=x.dtype, device=x.device,
                                requires_grad=True)
             # J is a batch mean, so n·dJ/dθᵢ is image i's own slope.
             loss = model_loss(model, model(rotate(x, theta)), y) * x.shape[0]
@@ -112,13 +128,17 @@ def _signs(model, x, y, direction, seed):
     """(n,) of ±1: the side each image is turned to."""
     if direction == "gradient":
         return torch.where(rotation_gradient(model, x, y) >= 0, 1.0, -1.0).to(x.dtype)
-    check_labels(torch.as_tensor(y), where="rotation_attack", n=x.shape[0], num_classes=None)
+    check_labels(as_tensor(y, where="rotation_attack", name="y"), where="rotation_attack",
+                 n=x.shape[0], num_classes=None)
     rng = np.random.default_rng(seed)
     return torch.from_numpy(rng.choice([-1.0, 1.0], size=x.shape[0])).to(x.dtype)
 
 
 def _check_degrees(degrees, where):
-    if not (isinstance(degrees, (int, float)) and math.isfinite(degrees) and degrees >= 0):
+    if isinstance(degrees, bool) or not isinstance(degrees, Real):
+        raise TypeError(f"{where}: degrees must be a number >= 0, got {type(degrees).__name__} "
+                        f"{degrees!r}")
+    if not (math.isfinite(degrees) and degrees >= 0):
         raise ValueError(f"{where}: degrees must be a finite number >= 0, got {degrees!r}")
     return float(degrees)
 
@@ -139,8 +159,10 @@ def rotation_attack(
     detached.
     """
     where = "rotation_attack"
+    check_model(model, where=where)
     check_choice(direction, where=where, name="direction", allowed=DIRECTIONS)
     degrees = _check_degrees(degrees, where)
+    seed = check_seed(seed, where=where)
     x = _as_images(x, where)
     theta = math.radians(degrees) * _signs(model, x, y, direction, seed)
     return rotate(x, theta).detach()
@@ -165,8 +187,19 @@ def rotation_curve(
     there are no such images).
     """
     where = "rotation_curve"
+    if not isinstance(models, Mapping) or not models:
+        raise TypeError(f"{where}: models must be a non-empty dict of name → torch module, got "
+                        f"{type(models).__name__}")
+    for name, model in models.items():
+        check_model(model, where=where, name=f"models[{name!r}]")
+    degrees = degrees.tolist() if isinstance(degrees, np.ndarray) else degrees
+    if isinstance(degrees, (str, bytes)) or not isinstance(degrees, Sequence) or not degrees:
+        raise TypeError(f"{where}: degrees must be a non-empty list of angles >= 0, got "
+                        f"{degrees!r}")
+    degrees = [_check_degrees(deg, where) for deg in degrees]
+    seed = check_seed(seed, where=where)
     x = _as_images(x, where)
-    y_np = np.asarray(y)
+    y_np = as_tensor(y, where=where, name="y").cpu().numpy()
     rows = []
     for name, model in models.items():
         signs = {d: _signs(model, x, y, d, seed) for d in DIRECTIONS}
@@ -181,7 +214,7 @@ def rotation_curve(
                     one = wrong[1] ^ wrong[-1]
                     fooled_side = np.where(wrong[1], 1.0, -1.0)
                     if one.any():
-                        picked = float((sign.numpy()[one] == fooled_side[one]).mean())
+                        picked = float((sign.cpu().numpy()[one] == fooled_side[one]).mean())
                 rows.append({"model": name, "degrees": deg, "direction": direction,
                              **evaluate(model, chosen, y, clip=None), "picked": picked})
             either = wrong[1] | wrong[-1]
@@ -189,3 +222,31 @@ def rotation_curve(
                          "error": float(either.mean()), "confidence": math.nan,
                          "mistake_confidence": math.nan, "n": len(either), "picked": math.nan})
     return pd.DataFrame(rows)
+
+
+def rotation_summary(turns: pd.DataFrame, shown: float) -> pd.DataFrame:
+    """Landmarks of :func:`rotation_curve`'s table, one row per model (the index), at the
+    largest angle (``top``) and at ``shown`` degrees (the largest angle if ``shown`` is not in
+    the table): ``beats`` (the gradient's turn fools more digits than a random one at every
+    angle > 0), ``gradient``, ``random`` and ``either`` error at the top angle, ``picked`` there
+    and its least over the angles > 0 (``picked_min``), ``shown_gradient``, ``shown_random``,
+    and the angles ``top`` and ``shown`` themselves."""
+    top = float(turns["degrees"].max())
+    shown = float(shown) if float(shown) in set(turns["degrees"]) else top
+    rows = {}
+    for name, mine in turns.groupby("model", sort=False):
+        by_angle = mine.pivot(index="degrees", columns="direction", values="error")
+        picked = mine[mine["direction"] == "gradient"].set_index("degrees")["picked"]
+        turned = by_angle[by_angle.index > 0]
+        rows[name] = {
+            "beats": bool((turned["gradient"] > turned["random"]).all()),
+            "gradient": float(by_angle.loc[top, "gradient"]),
+            "random": float(by_angle.loc[top, "random"]),
+            "either": float(by_angle.loc[top, "either"]),
+            "picked": float(picked.loc[top]),
+            "picked_min": float(picked[picked.index > 0].min()),
+            "shown_gradient": float(by_angle.loc[shown, "gradient"]),
+            "shown_random": float(by_angle.loc[shown, "random"]),
+            "top": top, "shown": shown,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")

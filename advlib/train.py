@@ -51,9 +51,11 @@ from advlib import models
 from advlib.attacks import DEFAULT_CLIP, frozen, model_loss
 from advlib.checks import (
     as_model_inputs,
+    check_bool,
     check_choice,
     check_clip,
     check_eps,
+    check_finite_model,
     check_int,
     check_positive,
     check_seed,
@@ -164,8 +166,8 @@ class Recipe:
             if getattr(self, name) is not None:
                 check_int(getattr(self, name), where=where, name=name, low=1)
         check_seed(self.seed, where=where)
-        for name in ("eps", "valid_eps", "l1"):
-            check_eps(getattr(self, name), where=where, name=name)
+        for name in ("eps", "valid_eps", "l1"):  # one number each: a recipe is hashed as JSON
+            check_eps(getattr(self, name), where=where, name=name, scalar=True)
         for name in ("lr", "lr_end"):
             if getattr(self, name) is not None:
                 check_positive(getattr(self, name), where=where, name=name)
@@ -184,15 +186,19 @@ class Recipe:
         object.__setattr__(self, "dropout", tuple(float(p) for p in self.dropout))
         object.__setattr__(self, "momentum", tuple(float(m) for m in self.momentum))
         _check_valid(self.valid, where)
+        check_choice(self.layer, where=where, name="layer", allowed=(1, 2))
+        if self.patience is not None and not self.early_stopping:
+            raise ValueError(f"{where}: patience={self.patience!r} needs early_stopping "
+                             "('clean' or 'adversarial'); without it every epoch runs")
         if self.training == "hidden":
-            check_choice(self.layer, where=where, name="layer", allowed=(1, 2))
             if self.clip is not None:
                 raise ValueError(f"{where}: clip applies to input perturbations, not 'hidden'")
         if self.model not in ("maxout", "maxout-sigmoid") and (
             self.training == "hidden" or self.l1
         ):
             raise ValueError(
-                f"{where}: training='hidden' and l1 need a maxout model, got {self.model!r}"
+                f"{where}: training='hidden' and l1 are only for the maxout models ('maxout', "
+                f"'maxout-sigmoid'), got model={self.model!r}"
             )
         if self.retrain and not self.early_stopping:
             raise ValueError(
@@ -324,8 +330,13 @@ def fit(
     if not isinstance(recipe, Recipe):
         raise TypeError(f"{where}: recipe must be an advlib.train.Recipe, got {type(recipe).__name__}")
     _check_model_fits(model, recipe, where)
+    check_finite_model(model, where=where)
     x, y = as_model_inputs(model, x, y, where=where, pixels=True, classes=2, device="cpu")
     dev = resolve_device(device, where=where)
+    if progress is not None:
+        check_bool(progress, where=where, name="progress (or None)")
+    if checkpoint is not None:
+        _check_checkpoint(checkpoint, where)
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("CI")
 
@@ -337,7 +348,7 @@ def fit(
     if test is not None:
         monitored["test"] = as_model_inputs(model, *_pair(test, "test", where), where=where)
 
-    run = _Run(model, recipe, dev, progress, checkpoint)
+    run = _Run(model, recipe, dev, progress, checkpoint, logs=sorted(monitored))
     run.start()
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         run.phase("fit", x_fit, y_fit, recipe.epochs, monitored)
@@ -354,8 +365,9 @@ class _Run:
     """One call of :func:`fit`: the model, its optimiser and generators, the history, and the
     checkpoint that lets an interrupted run go on where it stopped."""
 
-    def __init__(self, model, recipe, device, progress, checkpoint):
+    def __init__(self, model, recipe, device, progress, checkpoint, logs):
         self.model, self.recipe, self.device, self.progress = model, recipe, device, progress
+        self.logs = logs  # the sets logged every epoch: a checkpoint of other logs is not ours
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.history = {"epochs": [], "best_epoch": None,
                         "passes_per_step": recipe.passes_per_step, "device": device.type,
@@ -367,7 +379,7 @@ class _Run:
         # The caller's model holds the initial weights, on a resumed call as on the first one.
         self.initial = copy.deepcopy(self.model.state_dict())
         self.saved_at = time.perf_counter()
-        self.resume = _read_checkpoint(self.checkpoint, self.recipe)
+        self.resume = _read_checkpoint(self.checkpoint, self.recipe, self.logs, self.device)
         if self.resume is not None:
             self.history = self.resume["history"]
 
@@ -418,8 +430,8 @@ class _Run:
             if monitored:
                 row["monitor_seconds"] = time.perf_counter() - tic
             self.history["epochs"].append(row)
-            bar.set_postfix({k: round(v, 4) for k, v in row.items()
-                             if k == "loss" or k.startswith("valid")})
+            bar.set_postfix({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()
+                             if k in ("epoch", "loss") or k.startswith("valid")})
             if stop_on:
                 error = row["valid_error" if stop_on == "clean" else "valid_adv_error"]
                 if error < best[0]:
@@ -442,7 +454,8 @@ class _Run:
         if not stopped and time.perf_counter() - self.saved_at < CHECKPOINT_SECONDS:
             return
         state = {
-            "recipe": self.recipe.config(), "phase": phase, "history": self.history,
+            "recipe": self.recipe.config(), "logs": self.logs, "phase": phase,
+            "history": self.history,
             "model": self.model.state_dict(), "optimizer": opt.state_dict(),
             "best_error": best[0], "best": best[1], "stopped": stopped,
             "rng": _get_rng(order, noise, self.device),
@@ -466,16 +479,20 @@ def _batch_sizes(n: int, steps: int) -> list[int]:
     return [len(part) for part in np.array_split(np.empty(n, dtype=np.int8), steps)]
 
 
-def _read_checkpoint(path: Path | None, recipe: Recipe) -> dict | None:
-    """The saved state of an interrupted run of ``recipe``, or None (no file, unreadable, or
-    another recipe's: those are ignored and overwritten at the next epoch)."""
+def _read_checkpoint(path: Path | None, recipe: Recipe, logs: list[str],
+                     device: torch.device) -> dict | None:
+    """The saved state of an interrupted run of ``recipe`` that logged the same sets (``logs``)
+    on the same kind of device, or None (no file, unreadable, another run's: those are ignored
+    and overwritten at the next epoch)."""
     if path is None or not path.is_file():
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # noqa: BLE001  (a torn or foreign file: start afresh)
         return None
-    return state if state.get("recipe") == recipe.config() else None
+    same = (isinstance(state, dict) and state.get("recipe") == recipe.config()
+            and state.get("logs") == logs and state.get("history", {}).get("device") == device.type)
+    return state if same else None
 
 
 def _get_rng(order, noise, device):
@@ -643,6 +660,23 @@ def _check_model_fits(model, recipe: Recipe, where: str) -> None:
         raise ValueError(
             f"{where}: l1 needs a model with a first_layer; {type(model).__name__} has none"
         )
+
+
+def _check_checkpoint(checkpoint, where):
+    """A checkpoint path that can be written: a str or os.PathLike, not a folder, below no
+    file (checked before the first epoch, not after it)."""
+    if isinstance(checkpoint, bool) or not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"{where}: checkpoint must be None or a file path (str or os.PathLike), "
+                        f"got {type(checkpoint).__name__}")
+    path = Path(checkpoint)
+    if path.is_dir():
+        raise ValueError(f"{where}: checkpoint {path} is a folder; it must be a file path")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{where}: checkpoint {path} lies under {parent}, which is a "
+                                 "file; it must be a path inside a folder")
+            break
 
 
 def _pair(data, name, where):

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from advlib.checks import check_real
+
 __all__ = ["weight_images", "top_share", "spread", "energy_share", "localisation"]
 
 SIDE = 28
@@ -29,19 +31,28 @@ SIDE = 28
 def weight_images(layer: Any) -> np.ndarray:
     """The weight images (units, 784) of a linear layer (a torch ``nn.Linear`` with weight
     (out, 784), e.g. ``model.first_layer``) or of an array of that shape, as float64 NumPy."""
+    where = "weight_images"
     weight = getattr(layer, "weight", layer)
     if hasattr(weight, "detach"):
         weight = weight.detach().cpu().numpy()
-    w = np.asarray(weight, dtype=np.float64)
-    if w.ndim != 2 or w.shape[1] != SIDE * SIDE:
-        raise ValueError(f"weight_images: expects weights (units, {SIDE * SIDE}), got {w.shape}")
+    if not isinstance(weight, np.ndarray) or weight.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{where}: expects a linear layer or a real array of weights (units, {SIDE * SIDE}), "
+            f"got {type(layer).__name__}"
+            + (f" of dtype {weight.dtype}" if isinstance(weight, np.ndarray) else "")
+        )
+    w = weight.astype(np.float64)
+    if w.ndim != 2 or w.shape[1] != SIDE * SIDE or w.shape[0] == 0:
+        raise ValueError(f"{where}: expects weights (units, {SIDE * SIDE}) with units >= 1, got "
+                         f"shape {w.shape}")
+    if not np.isfinite(w).all():
+        raise ValueError(f"{where}: the weights must be finite, but they hold NaN or inf values")
     return w
 
 
 def top_share(weights: Any, fraction: float = 0.1) -> np.ndarray:
     """(units,) share of each weight image's energy Σw² in its top ``fraction`` of pixels."""
-    if not 0 < fraction <= 1:
-        raise ValueError(f"top_share: fraction must lie in (0, 1], got {fraction!r}")
+    check_real(fraction, where="top_share", name="fraction", low=0.0, high=1.0, open_low=True)
     energy = weight_images(weights) ** 2
     k = max(1, int(round(fraction * energy.shape[1])))
     top = -np.sort(-energy, axis=1)[:, :k].sum(axis=1)
@@ -60,7 +71,12 @@ def spread(weights: Any) -> np.ndarray:
 
 def energy_share(weights: Any, pixels: Any) -> np.ndarray:
     """(units,) share of each weight image's energy Σw² on ``pixels``, a boolean mask (784,)."""
-    pixels = np.asarray(pixels, dtype=bool)
+    if hasattr(pixels, "detach"):
+        pixels = pixels.detach().cpu().numpy()
+    pixels = np.asarray(pixels)
+    if pixels.dtype != bool:
+        raise TypeError(f"energy_share: pixels must be a boolean mask ({SIDE * SIDE},), got "
+                        f"dtype {pixels.dtype}")
     if pixels.shape != (SIDE * SIDE,):
         raise ValueError(f"energy_share: pixels must be a boolean mask ({SIDE * SIDE},), "
                          f"got shape {pixels.shape}")
@@ -72,3 +88,29 @@ def localisation(weights: Any, fraction: float = 0.1) -> dict[str, float]:
     """Means over units of :func:`top_share` and :func:`spread`: ``{"top_share", "spread"}``."""
     return {"top_share": float(top_share(weights, fraction).mean()),
             "spread": float(spread(weights).mean())}
+
+
+def unit_images(model: Any, units: int, *, piece: int = 0) -> np.ndarray:
+    """The first-layer weight images of piece ``piece`` of the first ``units`` maxout units of
+    ``model`` (a :class:`advlib.models.MaxoutMLP`), float64 (units, 784)."""
+    layer = model.hidden[0]
+    if not 0 <= piece < layer.pieces or not 1 <= units <= layer.width:
+        raise ValueError(f"unit_images: piece must be in 0..{layer.pieces - 1} and units in "
+                         f"1..{layer.width}, got piece={piece!r}, units={units!r}")
+    return weight_images(layer.piece_weights()[piece, :units])
+
+
+def localisation_table(models: dict, blank: Any, fraction: float = 0.1) -> "pd.DataFrame":
+    """For each model (a dict name → maxout net), over its first-layer weight images: the mean
+    ``top-{fraction} energy share``, the mean ``spread (pixels)`` and the mean ``energy on blank
+    pixels`` (``blank``: a (784,) bool mask, e.g. pixels blank in every training digit).
+    One row per model (the index)."""
+    import pandas as pd
+
+    rows = {}
+    for name, model in models.items():
+        w = model.first_layer.weight
+        rows[name] = {f"top-{fraction:.0%} energy share": float(top_share(w, fraction).mean()),
+                      "spread (pixels)": float(spread(w).mean()),
+                      "energy on blank pixels": float(energy_share(w, blank).mean())}
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -45,35 +45,50 @@
 # gradient fools the model too.
 
 # %% tags=["parameters"]
+from typing import Literal
+
 eps: float = 0.25  # max-norm of the FGSM perturbation, pixels in [0, 1] (the paper's MNIST value)
 clip: list = [0.0, 1.0]  # pixel range of the clipped variant shown beside the unclipped numbers
 eps_grid: list = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]  # eps values of the sweep (0 is clean)
 angles: list = [2.0, 5.0, 10.0, 15.0, 20.0]  # rotation angles in degrees for the rotation remark
 shown_angle: float = 10.0  # rotation angle of the digits shown turned
 digits: int = 10  # test digits shown clean and adversarial (one per class first)
-dataset: str = "mnist-embedded"  # mnist-embedded (offline), mnist (full) or fashion-mnist
+scale: Literal["quick", "paper"] = "quick"  # quick: embedded digits, CI budget; paper: full MNIST
+dataset: Literal["default", "mnist-embedded", "mnist", "fashion-mnist"] = "default"  # or the scale's
+epoch_cap: int = 0  # cap on every model's training epochs (0: the scale's own)
 seed: int = 0  # seed of the models' training and of the digits shown
 
 # %%
-import math
-
 import altair as alt
-import numpy as np
-import pandas as pd
-import torch
 
 from advlib.book import charts, record
-from advlib.data import describe_dataset, load_dataset
-from advlib.measure import adversarial, example_digits, robustness_curve
 from advlib.book.paper import PAPER
-from advlib.book.results import Claim, claims_table, data_note, when, within
-from advlib.rotation import rotation_attack, rotation_curve
-from advlib.train import evaluate, predict
-from advlib.zoo import recipe, trained
+from advlib.book.results import (Claim, at_most, claims_table, data_note, record_paper, when,
+                                 within)
+from advlib.data import describe_dataset, load_dataset
+from advlib.measure import (adversarial, curve_summary, example_digits, fgsm_summary,
+                            first_order_gain, perturbation_summary, robustness_curve)
+from advlib.rotation import rotation_attack, rotation_curve, rotation_summary
+from advlib.zoo import history_summary, recipe, scale_dataset, trained
 
+data = scale_dataset(scale, dataset)
+x_test, y_test = load_dataset(data, "test")
+data_note(describe_dataset(data) + "; every number below is measured on the test split.")
+key = {"softmax regression": "softmax", "maxout": "maxout"}  # names of recorded values
+recipes = {name: recipe(short, scale=scale, dataset=dataset, seed=seed, epoch_cap=epoch_cap)
+           for name, short in key.items()}
+runs = {name: trained(r) for name, r in recipes.items()}
+models = {name: model for name, (model, _) in runs.items()}
+
+# %% tags=["remove-cell"]
 clip_range = tuple(float(v) for v in clip)
-x_test, y_test = load_dataset(dataset, "test")
-data_note(describe_dataset(dataset) + "; every number below is measured on the test split.")
+record({"eps": eps, "clip_low": clip_range[0], "clip_high": clip_range[1],
+        "test_digits": len(y_test), "maxout_width": recipes["maxout"].width,
+        "maxout_pieces": recipes["maxout"].pieces,
+        **{f"{key[n]}_training": r.describe() for n, r in recipes.items()},
+        **{f"{key[n]}_{k}": v for n, (_, h) in runs.items()
+           for k, v in history_summary(h).items()}})
+record_paper("C4", "C5", "C6", "C7", "C14")
 
 # %% [markdown]
 # ## The two models
@@ -83,32 +98,17 @@ data_note(describe_dataset(dataset) + "; every number below is measured on the t
 # is the one the paper starts from {cite}`goodfellow2013maxout`: two hidden layers of
 # {glue:text}`maxout_width:d` maxout units with {glue:text}`maxout_pieces:d` pieces each,
 # dropout {cite}`srivastava2014dropout` on the input and the hidden layers, and a max-norm
-# constraint on every weight row. The paper trained them with SGD on the full training set;
-# the book trains them with Adam {cite}`kingma2015adam` for a fixed number of epochs
-# ({glue:text}`softmax_epochs:d` and {glue:text}`maxout_epochs:d`) on the data named above,
-# which is what fits its CPU budget.
-
-# %%
-recipes = {"softmax regression": recipe("softmax", dataset=dataset, seed=seed),
-           "maxout": recipe("maxout", dataset=dataset, seed=seed)}
-models = {name: trained(r)[0] for name, r in recipes.items()}
-key = {"softmax regression": "softmax", "maxout": "maxout"}  # names of recorded values
-for name, model in models.items():
-    record(f"{key[name]}_epochs", recipes[name].epochs)
-    record(f"{key[name]}_clean_error", evaluate(model, x_test, y_test)["error"])
-record("maxout_width", recipes["maxout"].width)
-record("maxout_pieces", recipes["maxout"].pieces)
-record("paper_maxout_clean_error", PAPER["C14"]["clean_error"])
-record("eps", eps)
-record("clip_low", clip_range[0])
-record("clip_high", clip_range[1])
-record("test_digits", len(y_test))
-
-# %% [markdown]
-# The softmax classifier errs on {glue:text}`softmax_clean_error:.1%` of the
+# constraint on every weight row. The paper trained them with SGD on the full training set,
+# stopping early on a validation split. Here the maxout network is trained with
+# {glue:text}`maxout_training:s` ({glue:text}`maxout_epochs_fit:d` epochs run), and the softmax
+# classifier with {glue:text}`softmax_training:s` (Adam {cite}`kingma2015adam`), on the data
+# named above: the quick scale fits a CPU budget of minutes, the paper scale is the paper's data
+# and protocol.
+#
+# The softmax classifier errs on {glue:text}`softmax_clean_error:.2%` of the
 # {glue:text}`test_digits:,d` clean test digits and the maxout network on
-# {glue:text}`maxout_clean_error:.1%` (the paper's maxout network, trained on the full MNIST
-# training set, reached {glue:text}`paper_maxout_clean_error:.2%`).
+# {glue:text}`maxout_clean_error:.2%` (the paper's maxout network, trained on the full MNIST
+# training set, reached {glue:text}`paper_C14_clean_error:.2%`).
 #
 # ## FGSM at $\epsilon$ = {glue:text}`eps:.2f`
 #
@@ -121,41 +121,27 @@ record("test_digits", len(y_test))
 # it. The two differ only by the few digits that survive the attack.
 
 # %%
-rows = []
-for name, model in models.items():
-    clean = evaluate(model, x_test, y_test)
-    for pixels, c in (("unclipped (paper)", None), (f"clipped to {list(clip_range)}", clip_range)):
-        r = evaluate(model, x_test, y_test, eps, clip=c)
-        rows.append({"model": name, "pixels": pixels, "clean error": clean["error"],
-                     "clean confidence": clean["confidence"], "FGSM error": r["error"],
-                     "confidence, all": r["confidence"],
-                     "confidence, mistakes": r["mistake_confidence"]})
-        tag = key[name] + ("_clipped" if c else "")
-        record(f"{tag}_error", r["error"])
-        record(f"{tag}_confidence_all", r["confidence"])
-        record(f"{tag}_confidence_mistakes", r["mistake_confidence"])
-fgsm_table = pd.DataFrame(rows)
-
+summary = fgsm_summary(models, x_test, y_test, eps, clipped=clip_range)
+columns = {"clean error": "clean_error", "clean confidence": "clean_confidence",
+           "FGSM error": "error", "FGSM confidence": "confidence_all",
+           "FGSM confidence on mistakes": "confidence_mistakes",
+           "FGSM error (clipped)": "clipped_error",
+           "FGSM confidence (clipped)": "clipped_confidence_all",
+           "FGSM confidence on mistakes (clipped)": "clipped_confidence_mistakes"}
+record({f"{key[name]}_{short}": summary.loc[name, column]
+        for name in models for column, short in columns.items()})
 x_adv = adversarial(models["maxout"], x_test, y_test, eps, clip=None)
-eta = x_adv - torch.as_tensor(x_test)
-record("eta_max_norm", float(eta.abs().max()))
-record("eta_moved_share", float((eta.abs() > eps / 2).double().mean()))
-record("adv_pixel_min", float(x_adv.min()))
-record("adv_pixel_max", float(x_adv.max()))
-record("paper_softmax_error", PAPER["C4"]["error"])
-record("paper_softmax_confidence", PAPER["C4"]["confidence"])
-record("paper_maxout_error", PAPER["C5"]["error"])
-record("paper_maxout_confidence", PAPER["C5"]["confidence"])
-fgsm_table.style.format({c: "{:.1%}" for c in fgsm_table.columns[2:]}).hide(axis="index")
+record(perturbation_summary(x_test, x_adv, eps))
+summary.style.format("{:.1%}")
 
 # %% [markdown]
 # Unclipped, FGSM at $\epsilon$ = {glue:text}`eps:.2f` drives the softmax classifier to
-# {glue:text}`softmax_error:.1%` error (paper: {glue:text}`paper_softmax_error:.1%`) with a mean
+# {glue:text}`softmax_error:.1%` error (paper: {glue:text}`paper_C4_error:.1%`) with a mean
 # confidence of {glue:text}`softmax_confidence_mistakes:.1%` on its mistakes (paper:
-# {glue:text}`paper_softmax_confidence:.1%`), and the maxout network to
-# {glue:text}`maxout_error:.1%` error (paper: {glue:text}`paper_maxout_error:.1%`) at
+# {glue:text}`paper_C4_confidence:.1%`), and the maxout network to
+# {glue:text}`maxout_error:.1%` error (paper: {glue:text}`paper_C5_error:.1%`) at
 # {glue:text}`maxout_confidence_mistakes:.1%` confidence on its mistakes (paper:
-# {glue:text}`paper_maxout_confidence:.1%`). The models are not merely wrong: they are sure of
+# {glue:text}`paper_C5_confidence:.1%`). The models are not merely wrong: they are sure of
 # the wrong answer. Against the maxout network {glue:text}`eta_moved_share:.1%` of all pixels
 # moved by $\pm\epsilon$ (the largest change is {glue:text}`eta_max_norm:.3f`, $\epsilon$ up
 # to float32 rounding), so the unclipped pixels range from {glue:text}`adv_pixel_min:.2f` to
@@ -166,11 +152,27 @@ fgsm_table.style.format({c: "{:.1%}" for c in fgsm_table.columns[2:]}).hide(axis
 # above white. The attack is weaker but not by much:
 # {glue:text}`softmax_clipped_error:.1%` error for the softmax classifier and
 # {glue:text}`maxout_clipped_error:.1%` for the maxout network.
+#
+# The attack's derivation is a first-order argument: to first order in $\eta$ the loss rises by
+# $\epsilon \lVert \nabla_x J \rVert_1$. At $\epsilon$ = 1/255, the smallest step an 8-bit
+# image can take, the maxout network's mean loss rises by {glue:text}`first_order_ratio:.3f`
+# times that prediction; at $\epsilon$ = {glue:text}`eps:.2f` by
+# {glue:text}`first_order_ratio_eps:.2f` times, the loss growing faster than linearly as the
+# logits move linearly past each other. Random signs of the same size raise it by
+# {glue:text}`random_sign_rise_share:.1%` of what FGSM's do: the sign of the gradient is the
+# direction that matters.
+
+# %% tags=["remove-cell"]
+step = PAPER["C2"]["precision"]
+gain = {"small": first_order_gain(models["maxout"], x_test, y_test, step),
+        "eps": first_order_gain(models["maxout"], x_test, y_test, eps)}
+record({"first_order_ratio": gain["small"]["ratio"], "first_order_ratio_eps": gain["eps"]["ratio"],
+        "random_sign_rise_share": gain["small"]["random"] / gain["small"]["measured"]})
 
 # %% [markdown]
 # ## What the adversarial digits look like
 #
-# The same test digits, clean and after FGSM against each model ({func}`advlib.book.charts.digit_grid`
+# The same test digits, clean and after FGSM against each model ({func}`advlib.book.charts.prediction_grid`
 # with `advlib.measure.example_digits`). Under each digit is the class the model predicts and
 # its confidence, red where the prediction is wrong; hover for details. Unclipped pixels outside
 # $[0, 1]$ are drawn clipped.
@@ -179,18 +181,12 @@ fgsm_table.style.format({c: "{:.1%}" for c in fgsm_table.columns[2:]}).hide(axis
 shown = {name: example_digits(model, x_test, y_test, eps, n=digits, clip=None, seed=seed)
          for name, model in models.items()}
 first = shown["maxout"]
-charts.digit_grid(
-    np.concatenate([first["clean"], shown["maxout"]["adversarial"],
-                    shown["softmax regression"]["adversarial"]]),
-    rows=["clean · maxout"] * digits + ["FGSM · maxout"] * digits + ["FGSM · softmax"] * digits,
-    labels=np.concatenate([first["labels"]] * 3),
-    predicted=np.concatenate([first["clean_pred"], shown["maxout"]["adv_pred"],
-                              shown["softmax regression"]["adv_pred"]]),
-    confidence=np.concatenate([first["clean_confidence"], shown["maxout"]["adv_confidence"],
-                               shown["softmax regression"]["adv_confidence"]]),
-    tooltips=[{"eps": 0.0}] * digits + [{"eps": eps}] * (2 * digits),
-    title=f"Clean test digits and their FGSM versions at eps = {eps} (unclipped)",
-)
+charts.prediction_grid(
+    {"clean · maxout": (models["maxout"], first["clean"]),
+     "FGSM · maxout": (models["maxout"], first["adversarial"]),
+     "FGSM · softmax": (models["softmax regression"], shown["softmax regression"]["adversarial"])},
+    first["labels"], tooltips={"FGSM · maxout": {"eps": eps}, "FGSM · softmax": {"eps": eps}},
+    title=f"Clean test digits and their FGSM versions at eps = {eps} (unclipped)")
 
 # %% [markdown]
 # The digits are still plainly what they were — to a person the perturbation is a faint,
@@ -204,18 +200,13 @@ charts.digit_grid(
 
 # %% tags=["hide-input"]
 sweep = robustness_curve(models, x_test, y_test, [float(e) for e in eps_grid], clip=None)
-first_eps = min(float(e) for e in eps_grid if e > 0)
-record("sweep_first_eps", first_eps)
-for name in models:
-    part = sweep[sweep["model"] == name].set_index("eps")
-    record(f"{key[name]}_sweep_first_error", float(part.loc[first_eps, "error"]))
-    record(f"{key[name]}_sweep_clean_confidence", float(part.loc[0.0, "confidence"])
-           if 0.0 in part.index else None)
-    record(f"{key[name]}_sweep_min_confidence", float(part["confidence"].min()))
-    record(f"{key[name]}_sweep_min_confidence_eps", float(part["confidence"].idxmin()))
-    record(f"{key[name]}_sweep_top_confidence", float(part["confidence"].iloc[-1]))
-record("eps_grid_top", float(max(eps_grid)))
-record("sweep", sweep[["model", "eps", "error", "confidence"]].to_dict("records"))
+landmarks = curve_summary(sweep)
+record({"sweep_first_eps": landmarks["first_eps"].iloc[0],
+        "eps_grid_top": landmarks["top_eps"].iloc[0],
+        "sweep": sweep[["model", "eps", "error", "confidence"]].to_dict("records"),
+        **{f"{key[name]}_sweep_{field}": value
+           for name, row in landmarks.iterrows() for field, value in row.items()
+           if field not in ("first_eps", "top_eps")}})
 charts.robustness_chart(
     sweep, title="FGSM on the test digits: error and mean confidence against eps")
 
@@ -233,7 +224,6 @@ charts.robustness_chart(
 # and {glue:text}`maxout_sweep_top_confidence:.1%` at $\epsilon$ = {glue:text}`eps_grid_top:.2f`:
 # the farther along the gradient sign, the surer the wrong answer. This is what the linear view
 # predicts, and what a model with saturating responses would not do.
-
 # %% [markdown]
 # ## Rotating in the direction of the gradient
 #
@@ -259,40 +249,19 @@ charts.robustness_chart(
 
 # %%
 turns = rotation_curve(models, x_test, y_test, [0.0] + [float(a) for a in angles], seed=seed)
-top_angle = float(max(angles))
-shown_at = float(shown_angle) if float(shown_angle) in set(turns["degrees"]) else top_angle
-rotation = {}
-for name in models:
-    mine = turns[turns["model"] == name]
-    by_angle = mine.pivot(index="degrees", columns="direction", values="error")
-    picked = mine[mine["direction"] == "gradient"].set_index("degrees")["picked"]
-    turned_away = by_angle[by_angle.index > 0]
-    rotation[name] = {
-        "beats": bool((turned_away["gradient"] > turned_away["random"]).all()),
-        "gradient": float(by_angle.loc[top_angle, "gradient"]),
-        "random": float(by_angle.loc[top_angle, "random"]),
-        "either": float(by_angle.loc[top_angle, "either"]),
-        "picked": float(picked.loc[top_angle]),
-        "picked_min": float(picked[picked.index > 0].min()),
-    }
-    for field, value in rotation[name].items():
-        record(f"{key[name]}_rotation_{field}", value)
-    record(f"{key[name]}_rotation_shown_gradient", float(by_angle.loc[shown_at, "gradient"]))
-    record(f"{key[name]}_rotation_shown_random", float(by_angle.loc[shown_at, "random"]))
-record("rotation_top_angle", top_angle)
-record("rotation_shown_angle", shown_at)
+rotation = rotation_summary(turns, shown_angle)
+record({f"{key[name]}_rotation_{field}": value for name, row in rotation.iterrows()
+        for field, value in row.items() if field not in ("top", "shown")})
+record({"rotation_top_angle": rotation["top"].iloc[0],
+        "rotation_shown_angle": rotation["shown"].iloc[0]})
 
 # %% tags=["hide-input"]
-curve = turns.rename(columns={"degrees": "angle (degrees)"}).copy()
-curve = curve[["model", "angle (degrees)", "direction", "error", "confidence"]]
-panels = []
-for name in models:
-    part = curve[curve["model"] == name].drop(columns="model")
-    panels.append(charts.rate_chart(
-        part, x="angle (degrees)", y="error", color="direction",
-        y_title="test error", title=name, width=260, height=210))
-alt.hconcat(*panels).resolve_scale(color="shared")
-
+curve = turns.rename(columns={"degrees": "angle (degrees)"})
+alt.hconcat(*[
+    charts.rate_chart(curve[curve["model"] == name].drop(columns="model"), x="angle (degrees)",
+                      y="error", color="direction", y_title="test error", title=name, width=260,
+                      height=210)
+    for name in models]).resolve_scale(color="shared")
 # %% [markdown]
 # Turning every digit by {glue:text}`rotation_shown_angle:.0f` degrees toward the gradient
 # raises the maxout network's error to {glue:text}`maxout_rotation_shown_gradient:.1%`,
@@ -314,33 +283,15 @@ alt.hconcat(*panels).resolve_scale(color="shared")
 # direction, and most digits survive a turn of a few degrees either way.
 
 # %% tags=["hide-input"]
-turned = {}
-for name, model in models.items():
-    turned[name] = rotation_attack(model, first["clean"], first["labels"], shown_at, seed=seed)
-rows_shown, pred_shown, conf_shown, images = [], [], [], []
-for label, name, x_rows in (("clean", "maxout", first["clean"]),
-                            ("turned · maxout", "maxout", turned["maxout"]),
-                            ("turned · softmax", "softmax regression",
-                             turned["softmax regression"])):
-    p, c, _ = predict(models[name], x_rows)
-    images.append(np.asarray(x_rows))
-    rows_shown += [label] * digits
-    pred_shown.append(p)
-    conf_shown.append(c)
-charts.digit_grid(
-    np.concatenate(images), rows=rows_shown, labels=np.concatenate([first["labels"]] * 3),
-    predicted=np.concatenate(pred_shown), confidence=np.concatenate(conf_shown),
-    tooltips=[{"angle (degrees)": 0.0}] * digits
-    + [{"angle (degrees)": shown_at}] * (2 * digits),
-    title=f"Test digits turned by {shown_at:g} degrees in the direction that raises the loss",
-)
-
-# %%
-for claim, names in (("C6", ("eps", "error", "confidence")),
-                     ("C7", ("eps", "clean_confidence", "adversarial_confidence"))):
-    for field in names:
-        record(f"paper_{claim}_{field}", PAPER[claim][field])
-
+shown_at = rotation["shown"].iloc[0]
+charts.prediction_grid(
+    {"clean": (models["maxout"], first["clean"]),
+     **{f"turned · {key[name]}": (model, rotation_attack(model, first["clean"], first["labels"],
+                                                           shown_at, seed=seed))
+        for name, model in models.items()}},
+    first["labels"],
+    tooltips={f"turned · {k}": {"angle (degrees)": shown_at} for k in key.values()},
+    title=f"Test digits turned by {shown_at:g} degrees in the direction that raises the loss")
 # %% [markdown]
 # ## CIFAR-10 and ImageNet
 #
@@ -366,65 +317,53 @@ for claim, names in (("C6", ("eps", "error", "confidence")),
 # %% [markdown]
 # ## Claims
 #
-# The paper's statements beside what this chapter computed. Error and confidence rates are
-# compared within {glue:text}`tolerance_points:.0f` points: our test set is
-# {glue:text}`test_digits:,d` digits (a rate near {glue:text}`se_rate:.0%` carries a standard
-# error of {glue:text}`se_points:.1f` points) and our models are trained differently, so closer
-# agreement would be luck. Ours are unclipped, as the paper's; the clipped values are in the
-# notes.
+# The paper's statements beside what this chapter computed, with two verdicts: the rule (the
+# direction or size the paper states) and whether our number is the paper's, within two
+# standard errors of a rate measured on our {glue:text}`test_digits:,d` test digits. Ours are
+# unclipped, as the paper's; the clipped values are in the notes. At the quick scale the data
+# and the training budget are far smaller than the paper's, so the rules, not the paper's
+# numbers, are what to expect to hold there.
 
-# %%
-tolerance = 0.05
-record("tolerance_points", tolerance * 100)
-record("se_rate", 0.9)
-record("se_points", 100 * math.sqrt(0.9 * 0.1 / len(y_test)))
-
-# %%
-dataset_why = (f"{len(y_test):,} test digits of {dataset}; Adam for a fixed number of epochs, "
-               "not SGD to convergence on full MNIST.")
-table = fgsm_table.set_index(["model", "pixels"])
-unclipped, clipped = "unclipped (paper)", f"clipped to {list(clip_range)}"
-
-
-def fgsm_claims(claim, name, what):
-    """The error and confidence rows of one model (C4, C5)."""
-    ours, cut = table.loc[(name, unclipped)], table.loc[(name, clipped)]
-    return [
-        Claim(claim, f"{what}, FGSM error at eps = {eps:g}", PAPER[claim]["error"],
-              float(ours["FGSM error"]), within(tolerance),
-              why=f"{dataset_why} Clipped: {cut['FGSM error']:.1%}."),
-        Claim(claim, f"{what}, mean confidence on its adversarial mistakes",
-              PAPER[claim]["confidence"], float(ours["confidence, mistakes"]), within(tolerance),
-              why=f"Over all adversarial examples: {ours['confidence, all']:.1%}; clipped: "
-                  f"{cut['confidence, mistakes']:.1%}; on clean digits: "
-                  f"{ours['clean confidence']:.1%}. The paper does not say how sure its "
-                  "models were on clean digits."),
+# %% tags=["hide-input"]
+n, paper_eps = len(y_test), eps == PAPER["C4"]["eps"]
+g = gain["small"]
+claims = [Claim("C3", "loss rise under FGSM at eps = 1/255 (maxout), over the rise under random "
+                "signs of the same max-norm", "formula", g["measured"] / g["random"],
+                when(g["measured"] > 10 * abs(g["random"]), "FGSM's ≥ 10 × the random signs'"),
+                pct=False, why=f"Over its first-order prediction eps·‖∇ₓJ‖₁: {g['ratio']:.2f} at "
+                               f"eps = 1/255, {gain['eps']['ratio']:.2f} at eps = {eps:g}."),
+          Claim("C5", "maxout, clean test error", PAPER["C14"]["clean_error"],
+                float(summary.loc["maxout", "clean error"]),
+                at_most(0.012, "ours"), digits=2, n=n,
+                why=f"{recipes['maxout'].describe()}. Rule: the book's target for the paper's "
+                    "protocol on a CPU budget.")]
+for claim, name in (("C4", "softmax regression"), ("C5", "maxout")):
+    row = summary.loc[name]
+    claims += [
+        Claim(claim, f"{name}, FGSM error at eps = {eps:g}", PAPER[claim]["error"],
+              float(row["FGSM error"]), within(0.05), n=n, comparable=paper_eps,
+              why=f"Clipped: {row['FGSM error (clipped)']:.1%}."),
+        Claim(claim, f"{name}, mean confidence on its FGSM mistakes", PAPER[claim]["confidence"],
+              float(row["FGSM confidence on mistakes"]), within(0.05), n=n, comparable=paper_eps,
+              why=f"Over all FGSM examples: {row['FGSM confidence']:.1%}; on clean digits: "
+                  f"{row['clean confidence']:.1%}."),
     ]
 
-
-def rotation_claim(name, what):
-    r = rotation[name]
-    return Claim("C8", f"{what}: error after turning by {top_angle:g}° toward dJ/dφ (random "
-                 f"direction: {r['random']:.1%})", "qualitative", r["gradient"],
-                 when(r["beats"], "gradient beats a random direction at every angle"),
-                 why=f"Angles {', '.join(f'{a:g}' for a in angles)} degrees, bilinear rotation; "
-                     f"where one turn fools and the other does not, the slope picked the fooling "
-                     f"one for ≥ {r['picked_min']:.0%}. The paper gives no angle or number.")
-
-
-claims_table("04_fgsm", [
-    Claim("C3", "‖η‖∞ of the unclipped FGSM perturbation (maxout)", eps,
-          float(eta.abs().max()), within(1e-6, points=False), pct=False,
-          why="η = eps·sign(∇ₓJ) by autograd; paper-comparable examples are not clipped."),
-    *fgsm_claims("C4", "softmax regression", "shallow softmax"),
-    *fgsm_claims("C5", "maxout", "maxout network"),
-    Claim("C6", "convolutional maxout, preprocessed CIFAR-10: FGSM error at eps = "
-          f"{PAPER['C6']['eps']:g}", PAPER["C6"]["error"], None, None, digits=2,
-          why="Needs CIFAR-10, its preprocessing and a convolutional maxout network; none ships "
-              "with the book, which does not run this claim."),
-    Claim("C7", "GoogLeNet on the ImageNet panda: confidence in 'gibbon' at eps = "
-          f"{PAPER['C7']['eps']:g}", PAPER["C7"]["adversarial_confidence"], None, None,
-          why="Needs the ImageNet image and GoogLeNet's weights; not shipped, not run here."),
-    rotation_claim("maxout", "maxout network"),
-    rotation_claim("softmax regression", "shallow softmax"),
-])
+# %% tags=["hide-input"]
+claims += [
+    Claim("C6", f"convolutional maxout, CIFAR-10: FGSM error at eps = {PAPER['C6']['eps']:g}",
+          PAPER["C6"]["error"], None, None, digits=2, n=10_000,
+          why="Needs CIFAR-10, its preprocessing and a convolutional maxout net; not shipped."),
+    Claim("C7", f"GoogLeNet, ImageNet panda: 'gibbon' confidence at eps = {PAPER['C7']['eps']:g}",
+          PAPER["C7"]["adversarial_confidence"], None, None, rel=0.05,
+          why="Needs the ImageNet image and GoogLeNet's weights; not shipped."),
+    *[Claim("C8", f"{name}: error after turning by {rotation.loc[name, 'top']:g}° toward dJ/dφ "
+            f"(random: {rotation.loc[name, 'random']:.1%})", "qualitative",
+            rotation.loc[name, "gradient"],
+            when(rotation.loc[name, "beats"], "gradient beats a random direction at every angle"),
+            why=f"Where one turn fools and the other does not, the slope picked the fooling one "
+                f"for ≥ {rotation.loc[name, 'picked_min']:.0%}. The paper gives no number.")
+      for name in models],
+]
+claims_table("04_fgsm", claims, scale=scale,
+             context=f"{describe_dataset(data)}; maxout: {recipes['maxout'].describe()}.")

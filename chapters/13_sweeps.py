@@ -41,23 +41,18 @@ out_dir: str = ""  # where the sweep writes; empty means this book's _build/swee
 # %%
 from pathlib import Path
 
-from IPython.display import Markdown, display
-
 from advlib.book import charts, record  # noqa: F401 (offline charts)
-from advlib.paths import book_root
+from advlib.book.paths import book_root
 from advlib.book.results import data_note
 from advlib.book.sweep import chart, sweep
 
-source = book_root() / "chapters" / f"{chapter}.py"
 out = Path(out_dir) if out_dir else book_root() / "_build" / "sweeps" / chapter
 data_note(f"whatever chapters/{chapter}.py runs on, in each run: its own data note is kept "
           "in each run's executed notebook (runs/ of the sweep's folder)")
-
-table = sweep(source, grid, out=out, workers=workers, metric=metric, progress=False)
-swept = list(grid)
-ok = table[table["status"] == "ok"]
-shown = [*swept, "status", "seconds", metric, "claims_holding"]
-table[[c for c in shown if c in table.columns]]
+table = sweep(book_root() / "chapters" / f"{chapter}.py", grid, out=out, workers=workers,
+              metric=metric, progress=False)
+swept, ok = list(grid), table[table["status"] == "ok"]
+table[[c for c in [*swept, "status", "seconds", metric, "claims_holding"] if c in table.columns]]
 
 # %% [markdown]
 # Each row is one run: the parameters it was given, whether it finished, how long it took and
@@ -66,26 +61,22 @@ table[[c for c in shown if c in table.columns]]
 # and the claims table of each run as `<claim>_verdict` and `<claim>_ours` columns.
 
 # %% tags=["hide-input"]
-record("runs", len(table))
-record("runs_ok", len(ok))
-record("run_seconds", float(table["seconds"].sum()))
-record("workers", workers)
-record("metric", metric)
-record("first_parameter", swept[0])
-if (chapter, swept[0], metric) == ("03_linear_explanation", "eps", "change_at_n_max") and len(ok):
-    # Sec. 3: the change is eps·||w||_1, so per unit of eps it depends on the seed's w only
-    per_eps = ok[metric] / ok["eps"]
-    groups = per_eps.groupby(ok["seed"]) if "seed" in ok else per_eps.groupby(lambda _: 0)
-    spread = float((groups.max() / groups.min() - 1).max())
-    record("change_per_eps_spread", spread)
-    display(Markdown(
-        "For chapter 3 the chart is the chapter's own claim seen from the side: at each seed "
-        "the change at the largest dimension is eps·‖w‖₁, so each line is straight through "
-        "the origin; within a seed the change per unit of eps "
-        f"varies by a relative {spread:.1e} (floating-point rounding)."))
+# Sec. 3: the change is eps·||w||_1, so per unit of eps it depends on the seed's w only
+linear = (chapter, swept[0], metric) == ("03_linear_explanation", "eps", "change_at_n_max")
+per_eps = ((ok[metric] / ok["eps"]).groupby(ok["seed"] if "seed" in ok else 0 * ok["eps"])
+           if linear and len(ok) else None)
+record({"runs": len(table), "runs_ok": len(ok), "run_seconds": float(table["seconds"].sum()),
+        "workers": workers, "metric": metric, "first_parameter": swept[0],
+        "change_per_eps_spread": None if per_eps is None
+        else float((per_eps.max() / per_eps.min() - 1).max())})
 chart(table, metric, swept, title=f"{chapter}: {metric} against {swept[0]}")
 
 # %% [markdown]
+# For chapter 3, the default, the chart is the chapter's own claim seen from the side: at each
+# seed the change at the largest dimension is eps·‖w‖₁, so each line is straight through the
+# origin; within a seed the change per unit of eps varies by a relative
+# {glue:text}`change_per_eps_spread:.1e` (floating-point rounding).
+#
 # The sweep ran {glue:text}`runs:d` runs ({glue:text}`runs_ok:d` finished), together
 # {glue:text}`run_seconds:.0f` seconds of runs, {glue:text}`workers:d` at a time. Run this page
 # with another `chapter`, `grid` and `metric` (for example chapter 4 with

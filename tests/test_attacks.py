@@ -18,7 +18,7 @@ def small_mlp(d=12, k=4, seed=0, dtype=torch.float64):
     return nn.Sequential(nn.Linear(d, 16), nn.Tanh(), nn.Linear(16, k)).to(dtype)
 
 
-def reference_fgsm(model, x, y, eps, clip=(0.0, 1.0)):
+def reference_fgsm(model, x, y, eps, clip=None):
     """FGSM written out in full, the unchunked way: the definition the attack must match."""
     xx = x.clone().requires_grad_(True)
     (g,) = torch.autograd.grad(F.cross_entropy(model(xx), y), xx)
@@ -70,14 +70,18 @@ def test_fgsm_eps_zero_returns_x():
     assert torch.equal(adv, x) and adv.data_ptr() != x.data_ptr()
 
 
-def test_fgsm_per_example_eps():
+@pytest.mark.parametrize("kind", ["tensor", "numpy"])
+def test_per_example_eps_gives_each_row_the_attack_of_its_own_eps(kind):
+    """Row i of FGSM with a vector eps is FGSM of row i alone at eps[i]. n = d, so that eps
+    broadcast along the columns instead of the rows would not raise but give other rows."""
     model = small_mlp()
-    x = torch.rand(4, 12, dtype=torch.float64) * 0.5 + 0.25
-    y = torch.randint(0, 4, (4,))
-    eps = torch.tensor([0.0, 0.05, 0.1, 0.2])
-    adv = fgsm(model, x, y, eps)
-    assert torch.equal(adv[0], x[0])
-    assert torch.allclose((adv - x).abs().amax(dim=1), eps.double())
+    x = torch.rand(12, 12, dtype=torch.float64)
+    y = torch.randint(0, 4, (12,))
+    eps = torch.linspace(0.0, 0.3, 12, dtype=torch.float64)
+    adv = fgsm(model, x, y, eps if kind == "tensor" else eps.numpy())
+    rows = torch.cat([fgsm(model, x[i:i + 1], y[i:i + 1], float(eps[i])) for i in range(12)])
+    assert torch.equal(adv, rows)
+    assert not torch.equal(adv, fgsm(model, x, y, 0.15))
 
 
 def test_fgsm_uses_the_models_own_loss():
@@ -156,8 +160,22 @@ def test_fgsm_works_inside_no_grad_and_leaves_x_alone():
     before = x.clone()
     with torch.no_grad():
         adv = fgsm(model, x, y, 0.1)
-    assert torch.equal(adv, reference_fgsm(model, x, y, 0.1))
+    assert torch.equal(adv, reference_fgsm(model, x, y, 0.1))  # unclipped, the default
     assert torch.equal(x, before) and not x.requires_grad and not adv.requires_grad
+
+
+def test_the_default_is_the_papers_unclipped_fgsm():
+    """DEFAULT_CLIP is None: pixels at 0 and 1 are pushed outside [0, 1], as the paper's
+    pylearn2 code did; clip=(0, 1) keeps them inside and changes exactly those pixels."""
+    assert attacks.DEFAULT_CLIP is None
+    model = small_mlp()
+    x = torch.rand(50, 12, dtype=torch.float64).round()  # pixels at the ends of the range
+    y = torch.randint(0, 4, (50,))
+    free, clipped = fgsm(model, x, y, 0.25), fgsm(model, x, y, 0.25, clip=(0.0, 1.0))
+    outside = (free < 0) | (free > 1)
+    assert 0.3 < outside.double().mean() < 0.7  # about half the moves point outward
+    assert torch.equal(clipped[~outside], free[~outside])
+    assert torch.equal(clipped[outside], x[outside])
 
 
 @pytest.fixture(scope="module")
@@ -181,27 +199,31 @@ def error(model, x, y):
         return (model(x).argmax(1) != y).float().mean().item()
 
 
-def test_iterated_attacks_beat_fgsm_and_noise_does_not(trained_mnist_mlp):
+@pytest.mark.parametrize("clip", [None, (0.0, 1.0)], ids=["unclipped", "clipped"])
+def test_iterated_attacks_beat_fgsm_and_noise_does_not(trained_mnist_mlp, clip):
     """BIM/PGD error >= FGSM error at the same eps, and noise of the same max-norm hurts far
-    less (C21's premise); every perturbation stays in the eps-ball and in [0, 1]."""
+    less (C21's premise); the iterated attacks' ten steps of eps/4 stay in the eps-ball (and in
+    the clip range) only by their projection."""
     model, x, y = trained_mnist_mlp
     eps = 0.1
     clean = error(model, x, y)
     results = {
-        "fgsm": fgsm(model, x, y, eps),
-        "bim": bim(model, x, y, eps, eps / 4, 10),
-        "pgd": pgd(model, x, y, eps, eps / 4, 10, seed=0),
-        "sign": random_sign(x, eps, seed=0),
-        "uniform": random_uniform(x, eps, seed=0),
+        "fgsm": fgsm(model, x, y, eps, clip=clip),
+        "bim": bim(model, x, y, eps, eps / 4, 10, clip=clip),
+        "pgd": pgd(model, x, y, eps, eps / 4, 10, seed=0, clip=clip),
+        "sign": random_sign(x, eps, seed=0, clip=clip),
+        "uniform": random_uniform(x, eps, seed=0, clip=clip),
     }
     errors = {name: error(model, adv, y) for name, adv in results.items()}
     assert clean < 0.15
     assert errors["fgsm"] > clean + 0.2
     assert errors["bim"] >= errors["fgsm"] and errors["pgd"] >= errors["fgsm"]
     assert errors["sign"] < clean + 0.1 and errors["uniform"] < clean + 0.1
-    for adv in results.values():
+    for name in ("bim", "pgd"):
+        adv = results[name]
         assert (adv - x).abs().max() <= eps + 1e-6
-        assert adv.min() >= 0 and adv.max() <= 1
+        if clip is not None:
+            assert adv.min() >= 0 and adv.max() <= 1
 
 
 def test_bim_projects_to_the_ball_and_clip_range():
@@ -210,11 +232,13 @@ def test_bim_projects_to_the_ball_and_clip_range():
     x = torch.rand(20, 12, dtype=torch.float64)
     y = torch.randint(0, 4, (20,))
     eps = torch.linspace(0, 0.2, 20)
-    adv = bim(model, x, y, eps, 0.15, 5)
+    adv = bim(model, x, y, eps, 0.15, 5, clip=(0.0, 1.0))
     assert ((adv - x).abs() <= eps[:, None].double() + 1e-12).all()
     assert adv.min() >= 0 and adv.max() <= 1
-    one_step = bim(model, x, y, 0.1, 0.1, 1)
-    assert torch.equal(one_step, fgsm(model, x, y, 0.1))  # one BIM step of size eps is FGSM
+    assert ((adv - x).abs().amax(dim=1) > eps.double() / 2).sum() > 15  # it does move
+    for clip in (None, (0.0, 1.0)):  # one BIM step of size eps is FGSM
+        assert torch.equal(bim(model, x, y, 0.1, 0.1, 1, clip=clip), fgsm(model, x, y, 0.1,
+                                                                           clip=clip))
 
 
 def test_pgd_is_seeded():
@@ -237,5 +261,5 @@ def test_noise_baselines_have_fgsms_max_norm():
     g = torch.Generator().manual_seed(1)
     assert torch.equal(random_uniform(x, 0.1, generator=g), random_uniform(x, 0.1, seed=1))
     edge = torch.zeros(10, 10)
-    assert random_sign(edge, 0.3, seed=0).min() >= 0
-    assert random_sign(edge, 0.3, seed=0, clip=None).min() == pytest.approx(-0.3)
+    assert random_sign(edge, 0.3, seed=0).min() == pytest.approx(-0.3)  # unclipped by default
+    assert random_sign(edge, 0.3, seed=0, clip=(0.0, 1.0)).min() >= 0

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from advlib.book.build import execute_chapters, render_executed, toc_chapters
+from advlib.book.build import execute_chapters, render_executed, toc_chapters, toc_stems
+from advlib.book.results import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -59,8 +62,10 @@ def test_a_rebuild_with_nothing_changed_executes_no_chapter(tmp_path):
 def test_papermill_executes_then_renders_cleanly_with_warnings_as_errors(tmp_path):
     book = small_book(tmp_path)
     assert [p.name for p in toc_chapters(book)] == ["03_linear_explanation.py"]
+    assert toc_stems(book) == ["03_linear_explanation"]
     execute_chapters(book)
-    assert (book / "chapters" / "03_linear_explanation.ipynb").is_file()
+    assert "change_at_n_max" in read_records(book / "chapters" / "03_linear_explanation.ipynb")
+    assert list((book / "_build" / "executing").iterdir()) == []  # moved into chapters/
     assert render_executed(book) == 0
     html = (book / "_build" / "html" / "chapters" / "03_linear_explanation.html").read_text()
     assert 'class="advlib-claims' in html and "advlib-chart" in html
@@ -72,6 +77,48 @@ def test_a_chapter_that_raises_fails_the_papermill_build(tmp_path):
     book = small_book(tmp_path, extra_chapter=raising)
     with pytest.raises(PapermillExecutionError, match="boom"):
         execute_chapters(book)
+    # the notebook that raised is kept where the build puts it: it shows the failing cell
+    failed = (book / "chapters" / "99_extra.ipynb").read_text()
+    assert "RuntimeError" in failed and "boom" in failed
+
+
+SLOW = '''# %% tags=["parameters"]
+mark: str = "first"  # which build
+
+# %%
+import time
+
+from advlib.book import record
+
+record({"mark": mark})
+time.sleep(2)
+record({"done": True})
+'''
+
+
+def test_a_build_killed_mid_chapter_keeps_the_previous_notebook_whole(tmp_path):
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    (book / "chapters" / "01_slow.py").write_text(SLOW)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                   "  - file: chapters/01_slow\n")
+    executed = book / "chapters" / "01_slow.ipynb"
+    execute_chapters(book, {"mark": "first"})
+    assert read_records(executed) == {"mark": "first", "done": True}
+    code = ("import sys; from pathlib import Path; from advlib.book.build import execute_chapters;"
+            " execute_chapters(Path(sys.argv[1]), {'mark': 'second'})")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(book)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    partial = book / "_build" / "executing" / "01_slow.ipynb"
+    deadline = time.monotonic() + 120
+    while not (partial.is_file() and '"second"' in partial.read_text()):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)  # papermill has saved the first cell's output, not the last
+    proc.wait(timeout=60)
+    assert read_records(executed) == {"mark": "first", "done": True}  # the old one, whole
+    execute_chapters(book, {"mark": "second"})
+    assert read_records(executed) == {"mark": "second", "done": True}
 
 
 def test_a_broken_citation_fails_the_strict_render(tmp_path):

@@ -4,7 +4,8 @@ Each page is served from a local ``http.server`` with every other request blocke
 and checked for: no request leaving the site, no JavaScript error, every altair chart drawn
 (an ``svg``/``canvas`` of non-zero size holding data marks, fitting the page column, a vega
 tooltip on hover), MathJax typeset (no raw TeX left), and on chapter pages a claims table with a
-verdict in every row.
+verdict in every row: the direction verdict and the second, whether the paper's number is
+reproduced.
 
 Needs the built book (``python -m advlib book`` or ``jupyter-book build .``; ``$ADVLIB_SITE``
 points at another built site) and Chromium (``apt-get install chromium``; ``$ADVLIB_CHROMIUM``
@@ -37,6 +38,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 VERDICTS = {"holds", "differs", "not run"}
+REPRODUCED = {"reproduced", "not reproduced", "not comparable", "no number", "not run"}
+"""The two verdicts of a claims row (advlib.book.results.Claim.verdict and .reproduced)."""
 SETTLE_MS = 15_000  # how long charts and MathJax may take to draw on a 2-core machine
 
 pytestmark = pytest.mark.browser
@@ -104,10 +107,11 @@ _TRACEBACKS_JS = """() => [...document.querySelectorAll('div.output.traceback, d
 
 _CLAIMS_JS = """() => [...document.querySelectorAll('table.advlib-claims')].map((t) => {
   const rows = [...t.querySelectorAll('tbody tr')];
-  return {rows: rows.length, verdicts: rows.map((r) => {
-    const v = r.querySelector('.advlib-verdict');
-    return v ? v.textContent.trim() : null;
-  })};
+  // each row's verdict spans, in column order: the direction verdict, then the paper's number
+  const spans = rows.map((r) => [...r.querySelectorAll('.advlib-verdict')]
+    .map((v) => v.textContent.trim()));
+  return {rows: rows.length, verdicts: spans.map((v) => v[0] ?? null),
+          reproduced: spans.map((v) => v[1] ?? null)};
 })"""
 
 # Items of marks that carry a datum (and so a tooltip): points, images, bars.
@@ -183,6 +187,10 @@ class PageReport:
                 bad = [v for v in t["verdicts"] if v not in VERDICTS]
                 if bad:
                     out.append(f"claims rows without a verdict in {sorted(VERDICTS)}: {bad}")
+                bad = [v for v in t.get("reproduced", []) if v not in REPRODUCED]
+                if bad:
+                    out.append(f"claims rows without a second verdict in {sorted(REPRODUCED)}: "
+                               f"{bad}")
         return out
 
 
@@ -401,6 +409,25 @@ def test_a_cell_that_raised_is_reported(browser, tmp_path):
     assert report.problems() == [
         "a cell's error output on the page: \"AttributeError: 'tuple_iterator' object has no "
         "attribute 'close'\""]
+
+
+def test_a_claims_row_without_its_second_verdict_is_reported(browser, tmp_path):
+    """A chapter page whose claims table (made by claims_html) lost one row's second verdict."""
+    from advlib.book.results import Claim, at_most, claims_html
+
+    rows = [Claim("C4", "error", 0.0094, 0.010, at_most(0.02), n=10_000).as_row("04"),
+            Claim("C5", "FGSM error", 0.894, 0.97, at_most(1.0), n=10_000).as_row("04")]
+    html = claims_html(rows).replace(
+        '<span class="advlib-verdict advlib-not-reproduced">not reproduced</span>', "", 1)
+    page = tmp_path / "claims.html"
+    page.write_text(f"<html><body><main>{html}</main></body></html>", encoding="utf-8")
+    report = check_page(browser, page.as_uri(), _local(tmp_path.as_uri()), hover=False,
+                        claims=True)
+    assert report.claims == [{"rows": 2, "verdicts": ["holds", "holds"],
+                              "reproduced": ["reproduced", None]}]
+    assert [p for p in report.problems() if "second verdict" in p] == [
+        "claims rows without a second verdict in ['no number', 'not comparable', "
+        "'not reproduced', 'not run', 'reproduced']: [None]"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from advlib.measure import agreement, fooled_range, piecewise_linear_fit
 from advlib.book.runner import run_chapter
+from advlib.measure import agreement, fooled_range, piecewise_linear_fit
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "08_why_generalize.py"
+
+slow = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +22,7 @@ def run(tmp_path_factory):
     return run_chapter(CHAPTER, out / "ch08.ipynb", {"digits": 60, "eps_points": 301})
 
 
+@slow
 def test_maxout_logits_are_nearly_piecewise_linear_along_the_fgsm_line(run):
     """C24: a few linear pieces explain the logits; one line explains clearly less."""
     assert run["r2_piecewise"] > 0.99
@@ -27,6 +31,7 @@ def test_maxout_logits_are_nearly_piecewise_linear_along_the_fgsm_line(run):
     assert run["digit"] < run["digits"] == 60
 
 
+@slow
 def test_adversarial_examples_fill_broad_intervals_of_eps(run):
     """C24: wrong over most of the line, right only on a thin interval around the digit."""
     assert run["wrong_fraction_positive_median"] > 0.9
@@ -35,6 +40,7 @@ def test_adversarial_examples_fill_broad_intervals_of_eps(run):
     assert run["class_changes_median"] < 10  # long constant stretches, not a fine tiling
 
 
+@slow
 def test_softmax_agrees_with_maxouts_mistakes_more_than_rbf(run):
     """C25: the linear model shares the maxout network's mistakes more than the RBF network."""
     assert run["softmax_agrees_maxout"] > run["rbf_agrees_maxout"]
@@ -43,12 +49,34 @@ def test_softmax_agrees_with_maxouts_mistakes_more_than_rbf(run):
         assert run[key] > 1 / 9, key  # more than models erring at random would agree
 
 
+@slow
 def test_maxout_examples_transfer_to_softmax(run):
     """C25's premise: examples made on maxout fool the other models too."""
     assert run["maxout_error"] > 0.5 and run["softmax_error"] > 0.5
     verdicts = {row["quantity"]: row["verdict"] for row in run["claims"]}
     lead = [v for q, v in verdicts.items() if q.startswith("softmax agrees with maxout more")]
     assert lead == ["holds"]
+
+
+@slow
+def test_agreement_rows_are_set_against_the_paper_within_two_standard_errors(run):
+    """C25's rates: each row's tolerance counts the examples the rate is over (maxout's
+    mistakes, or the examples both models get wrong), and its second verdict follows."""
+    rows = {row["quantity"]: row for row in run["claims"] if row["claim"] == "C25"}
+    mistakes = round(run["maxout_error"] * run["test_size"])
+    counts = {"RBF predicts maxout's class | maxout wrong": mistakes,
+              "softmax predicts maxout's class | maxout wrong": mistakes,
+              "softmax = maxout | both wrong": run["both_wrong_softmax"],
+              "RBF = maxout | both wrong": run["both_wrong_rbf"]}
+    for quantity, n in counts.items():
+        row = rows[quantity]
+        p = row["paper_value"]
+        tol = 2 * math.sqrt(max(p * (1 - p), 1 / n) / n)
+        assert row["tolerance"].endswith(f"n = {n:,})")
+        assert row["reproduced"] == ("reproduced" if abs(row["ours_value"] - p) <= tol
+                                     else "not reproduced")
+    c24 = [row for row in run["claims"] if row["claim"] == "C24"]
+    assert len(c24) == 3 and {row["reproduced"] for row in c24} == {"no number"}
 
 
 def test_agreement_rates_on_a_hand_made_case():

@@ -10,6 +10,8 @@ from advlib.book.runner import run_chapter
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "13_sweeps.py"
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
@@ -22,6 +24,6 @@ def run(tmp_path_factory):
 def test_the_page_sweeps_chapter_3_and_finds_the_change_linear_in_eps(run):
     records, out = run
     assert (records["runs"], records["runs_ok"], records["first_parameter"]) == (2, 2, "eps")
-    assert records["change_per_eps_spread"] < 1e-9
+    assert 0 <= records["change_per_eps_spread"] < 1e-9
     assert sorted(p.name for p in (out / "sweep" / "runs").glob(
         "*.ipynb")) == ["eps=0.1,seed=0.ipynb", "eps=0.2,seed=0.ipynb"]

@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
+import pytest
 from jupyter_cache import get_cache
 
 from advlib.book.sphinxext import _summary_follows_chapters
@@ -76,15 +77,58 @@ def test_a_change_to_advlib_drops_every_cached_output_and_re_reads_every_chapter
     assert _cached(get_cache(folder)) == set()
 
 
-def test_the_advlib_digest_follows_the_source(tmp_path):
-    from advlib.book.sphinxext import advlib_digest
+def test_the_advlib_digest_follows_what_chapters_execute(tmp_path):
+    from advlib.book.sphinxext import CHAPTER_MODULES, advlib_digest
 
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "b.py").write_text("y = 2\n")
     (tmp_path / "notes.txt").write_text("not source")
+    (tmp_path / "book").mkdir()
+    for name in (*CHAPTER_MODULES, "sweep.py", "runner.py"):
+        (tmp_path / "book" / name).write_text(f"# {name}\n")
     first = advlib_digest(tmp_path)
     (tmp_path / "notes.txt").write_text("still not source")
+    (tmp_path / "book" / "sweep.py").write_text("# the machinery: no chapter runs it\n")
     assert advlib_digest(tmp_path) == first
-    (tmp_path / "b.py").write_text("y = 3\n")
-    assert advlib_digest(tmp_path) != first
-    assert len(advlib_digest()) == 64  # advlib's own
+    (tmp_path / "b.py").write_text("y = 3\n")  # the science
+    second = advlib_digest(tmp_path)
+    assert second != first
+    (tmp_path / "book" / "results.py").write_text("# claims tables changed\n")  # chapters run it
+    assert advlib_digest(tmp_path) not in (first, second)
+    # a file renamed with the same content is another source
+    (tmp_path / "b.py").rename(tmp_path / "c.py")
+    assert advlib_digest(tmp_path) != second
+
+
+@pytest.mark.slow  # vl-convert builds the 1.6 MB bundle: seconds
+def test_the_vega_bundle_is_written_once_per_version_and_a_torn_copy_is_replaced(tmp_path):
+    from advlib.book.sphinxext import BUNDLE, write_vega_bundle
+
+    bundle = write_vega_bundle(tmp_path)
+    assert bundle == tmp_path / BUNDLE
+    text = bundle.read_text(encoding="utf-8")
+    assert text.startswith("/* vega ") and text.rstrip().endswith("})();")
+    mtime = bundle.stat().st_mtime_ns
+    assert write_vega_bundle(tmp_path).stat().st_mtime_ns == mtime  # this version's: kept
+    for torn in (text[: len(text) // 3],  # cut short, its header intact
+                 text.replace("/* vega", "/* vega 0.1", 1)):  # another version's
+        bundle.write_text(torn, encoding="utf-8")
+        write_vega_bundle(tmp_path)
+        assert bundle.read_text(encoding="utf-8") == text
+    assert [p.name for p in tmp_path.iterdir()] == [BUNDLE]  # no temporary left
+
+
+def test_the_mathjax_copy_is_the_wheels_file_and_a_truncated_copy_is_replaced(tmp_path):
+    import importlib.resources
+
+    from advlib.book.sphinxext import MATHJAX, copy_mathjax
+
+    target = copy_mathjax(tmp_path)
+    if target is None:
+        pytest.skip("django-static-mathjax is not installed")
+    source = importlib.resources.files("mathjax") / "static/mathjax/es5/tex-svg-full.js"
+    assert target == tmp_path / MATHJAX and target.read_bytes() == source.read_bytes()
+    target.write_bytes(source.read_bytes()[:1000])  # a copy cut short
+    copy_mathjax(tmp_path)
+    assert target.read_bytes() == source.read_bytes()
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]

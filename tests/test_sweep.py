@@ -1,7 +1,11 @@
-"""advlib.book.sweep: a chapter run over a parameter grid, locally and on a Dask cluster."""
+"""advlib.book.sweep: a chapter run over a parameter grid, locally and on a Dask cluster; what it
+writes, what it resumes, and what a changed chapter, science code or data set runs again.
+
+Kills, concurrent sweeps into one folder and their locks are in ``test_faults.py``."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -12,9 +16,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from advlib.book import sweep as sweep_module
 from advlib.book.results import read_records
 from advlib.book.runner import ParameterError
-from advlib.book.sweep import cores, exit_code, expand_grid, run_name, sweep
+from advlib.book.sweep import (
+    cores,
+    data_identity,
+    exit_code,
+    expand_grid,
+    resume_key,
+    run_name,
+    sweep,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LINEAR = ROOT / "chapters" / "03_linear_explanation.py"
@@ -31,10 +44,11 @@ import torch
 
 from advlib.book import record
 
-record("k_times", {factor} * k)
-record("torch_threads", torch.get_num_threads())
-record("results_setting", os.environ.get("ADVLIB_RESULTS"))
-record("cache_setting", os.environ.get("ADVLIB_CACHE"))
+if k < 0:
+    raise ValueError(f"k must be >= 0, got {k}")
+record({"k_times": {factor} * k, "torch_threads": torch.get_num_threads(),
+        "results_setting": os.environ.get("ADVLIB_RESULTS"),
+        "cache_setting": os.environ.get("ADVLIB_CACHE")})
 '''
 
 
@@ -44,10 +58,23 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def probe_chapter(folder: Path, factor: int = 1) -> Path:
-    """A tiny chapter that records what its kernel sees."""
+    """A tiny chapter that records what its kernel sees (and fails for k < 0)."""
     path = folder / "probe.py"
     path.write_text(PROBE.replace("{factor}", str(factor)))
     return path
+
+
+def mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+
+@pytest.fixture
+def fixed_advlib(monkeypatch):
+    """The science code's digest held still (advlib's source may change while tests run)."""
+    from advlib.book import sphinxext
+
+    monkeypatch.setattr(sphinxext, "advlib_digest", lambda: "d" * 64)
+    return sphinxext
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +83,23 @@ def local(tmp_path_factory):
     return out, sweep(LINEAR, GRID, out=out, workers=2)
 
 
-def test_a_local_sweep_finds_the_change_linear_in_eps_and_the_perturbation_equal_to_eps(local):
+@pytest.mark.slow
+def test_a_local_sweep_of_the_linear_chapter_finds_the_change_linear_in_eps(local):
     _, table = local
     assert len(table) == 4 and (table["status"] == "ok").all()
-    assert table["max_eta_norm"].tolist() == pytest.approx(table["eps"].tolist(), rel=1e-12)
     change = table.set_index(["seed", "eps"])["change_at_n_max"]
     for seed in (0, 1):  # same seed, same weights: twice the eps moves the activation twice as far
         assert change[(seed, 0.2)] / change[(seed, 0.1)] == pytest.approx(2.0, rel=1e-9)
     assert change[(0, 0.1)] != pytest.approx(change[(1, 0.1)], rel=1e-3)  # other weights
-    assert table.attrs["metric"] == "change_at_n_max"  # eps_recorded echoes a parameter
+    # the default metric is the first numeric result that differs between runs
+    metric = table.attrs["metric"]
+    numeric = [c for c in table.columns if c not in ("run", "status", "error", "seconds")
+               and c not in GRID and c not in ("backend", "eps_recorded", "draws_recorded")
+               and pd.api.types.is_numeric_dtype(table[c]) and table[c].dtype != bool]
+    assert metric == next(c for c in numeric if table[c].nunique() > 1)
 
 
+@pytest.mark.slow
 def test_the_sweep_writes_each_notebook_one_table_and_an_offline_chart(local):
     out, table = local
     runs = out / "runs"
@@ -80,17 +113,29 @@ def test_the_sweep_writes_each_notebook_one_table_and_an_offline_chart(local):
     assert list(csv.columns) == list(table.columns)
     assert csv["change_at_n_max"].tolist() == pytest.approx(table["change_at_n_max"].tolist())
     # every parameter (defaults too), the chapter's echo of eps renamed, claims one column each
-    for column in ("eps", "seed", "backend", "eps_recorded", "C1_1_verdict", "C1_3_ours",
+    for column in ("eps", "seed", "backend", "eps_recorded", "C1_1_verdict", "C1_2_ours",
                    "C2_verdict", "claims_holding"):
         assert column in table.columns, column
-    assert (table["backend"] == "auto").all() and (table["C1_3_ours"] == table["eps"]).all()
+    assert (table["backend"] == "auto").all()
+    # the claims columns are the runs' own rows, not the sweep's idea of them
+    for row in table.itertuples():
+        claims = read_records(runs / f"{row.run}.ipynb")["claims"]
+        assert row.claims_holding == sum(c["verdict"] == "holds" for c in claims)
+        assert row.C1_2_ours == claims[1]["ours_value"]
     html = (out / "chart.html").read_text()
-    assert "change_at_n_max" in html and "vegaEmbed" in html
+    assert table.attrs["metric"] in html and "vegaEmbed" in html
     assert "<script src=" not in html  # vega is inlined: nothing is fetched
     svg = (out / "chart.svg").read_text()
-    assert svg.startswith("<svg") and "change_at_n_max" in svg and "seed=1" in svg
+    assert svg.startswith("<svg") and table.attrs["metric"] in svg and "seed=1" in svg
+    # every file was renamed into place: no temporary left, only the run locks' folder hidden
+    assert [p.name for p in out.rglob(".*")] == [".locks"]
+    # each record keeps the resume key it ran under: one key for one sweep
+    records = [json.loads(p.read_text()) for p in runs.glob("*.json")]
+    keys = {tuple(r[k] for k in sweep_module.RESUME_KEY) for r in records}
+    assert len(keys) == 1 and all(len(k) == 64 for k in keys.pop())
 
 
+@pytest.mark.slow
 def test_a_dask_local_cluster_gives_the_same_table(local, tmp_path):
     _, expected = local
     table = sweep(LINEAR, GRID, out=tmp_path, scheduler="local", workers=2)
@@ -100,6 +145,7 @@ def test_a_dask_local_cluster_gives_the_same_table(local, tmp_path):
     assert all(w.startswith("tcp://") for w in workers), workers  # ran on Dask workers
 
 
+@pytest.mark.slow
 def test_each_run_gets_its_share_of_the_cores_and_never_writes_the_books_results(
         tmp_path, monkeypatch):
     chapter = probe_chapter(tmp_path)
@@ -119,6 +165,7 @@ def test_each_run_gets_its_share_of_the_cores_and_never_writes_the_books_results
     ({"eps": [0.1, "abc"]}, r"parameter eps must be a float \(default 0.25\), got 'abc'"),
     ({"eps": [0.1], "seed": [0, 1.5]}, r"parameter seed must be a int"),
     ({"eps": []}, r"parameter eps has no values"),
+    ({"backend": ["numpy", "jax"]}, r"parameter backend must be one of 'auto', 'numpy', 'cupy'"),
 ])
 def test_unknown_names_and_bad_values_are_rejected_before_anything_runs(grid, message, tmp_path):
     out = tmp_path / "sweep"
@@ -134,19 +181,19 @@ def test_the_command_line_rejects_a_bad_value_with_the_parameter_list(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.slow
 def test_a_failed_run_is_reported_the_others_complete_and_the_exit_code_counts_failures(tmp_path):
-    proc = cli(str(LINEAR), "-p", "eps", "-1", "0.1", "-p", "max_exponent", "3",
-               "-p", "draws", "2", "--out", "s", cwd=tmp_path)
+    chapter = probe_chapter(tmp_path)
+    proc = cli(str(chapter), "-p", "k", "-1", "3", "--out", "s", cwd=tmp_path)
     assert proc.returncode == 101, proc.stderr  # 100 + one failed run
-    assert ("failed: eps=-1.0,max_exponent=3,draws=2: ValueError: sign_perturbation: eps must be "
-            "finite and >= 0, got -1.0") in proc.stderr
+    assert "failed: k=-1: ValueError: k must be >= 0, got -1" in proc.stderr
     assert "1 of 2 runs succeeded" in proc.stdout
-    table = pd.read_csv(tmp_path / "s" / "results.csv").set_index("eps")
-    assert table.loc[-1.0, "status"] == "failed" and "eps must be" in table.loc[-1.0, "error"]
-    assert pd.isna(table.loc[-1.0, "change_at_n_max"])
-    assert table.loc[0.1, "status"] == "ok" and table.loc[0.1, "max_eta_norm"] == 0.1
+    table = pd.read_csv(tmp_path / "s" / "results.csv").set_index("k")
+    assert table.loc[-1, "status"] == "failed" and "k must be >= 0" in table.loc[-1, "error"]
+    assert pd.isna(table.loc[-1, "k_times"])
+    assert table.loc[3, "status"] == "ok" and table.loc[3, "k_times"] == 3
     # the failed run's notebook is kept: it shows where the chapter stopped
-    assert (tmp_path / "s" / "runs" / "eps=-1.0,max_exponent=3,draws=2.ipynb").is_file()
+    assert (tmp_path / "s" / "runs" / "k=-1.ipynb").is_file()
 
 
 def test_the_exit_code_counts_failed_runs_up_to_25():
@@ -155,35 +202,91 @@ def test_the_exit_code_counts_failed_runs_up_to_25():
     assert exit_code(pd.DataFrame({"status": ["failed"] * 40})) == 125
 
 
-def test_a_resumed_sweep_skips_the_runs_that_finished(tmp_path):
-    runs = tmp_path / "runs"
-    sweep(LINEAR, {"eps": [0.1], **SMALL}, out=tmp_path)
-    before = {p.name: p.stat().st_mtime_ns for p in runs.iterdir()}
-    table = sweep(LINEAR, {"eps": [0.1, 0.2], **SMALL}, out=tmp_path)
-    assert table["eps"].tolist() == [0.1, 0.2] and (table["status"] == "ok").all()
-    after = {p.name: p.stat().st_mtime_ns for p in runs.iterdir()}
+@pytest.mark.slow
+def test_a_resumed_sweep_skips_the_runs_that_finished(tmp_path, fixed_advlib):
+    chapter = probe_chapter(tmp_path)
+    out, runs = tmp_path / "s", tmp_path / "s" / "runs"
+    sweep(chapter, {"k": [1]}, out=out)
+    before = mtimes(runs)
+    table = sweep(chapter, {"k": [1, 2]}, out=out)
+    assert table["k_times"].tolist() == [1, 2] and (table["status"] == "ok").all()
+    after = mtimes(runs)
     assert {name: after[name] for name in before} == before  # not executed again
     assert len(after) == len(before) + 2
-    again = sweep(LINEAR, {"eps": [0.1, 0.2], **SMALL}, out=tmp_path)  # nothing left to run
-    assert again["eps"].tolist() == [0.1, 0.2] and (again["status"] == "ok").all()
-    assert {p.name: p.stat().st_mtime_ns for p in runs.iterdir()} == after
-    sweep(LINEAR, {"eps": [0.1], **SMALL}, out=tmp_path, resume=False)
-    redone = runs / "eps=0.1,max_exponent=3,draws=2.ipynb"
-    assert redone.stat().st_mtime_ns > before[redone.name]
+    again = sweep(chapter, {"k": [1, 2]}, out=out)  # nothing left to run
+    assert again["k_times"].tolist() == [1, 2] and (again["status"] == "ok").all()
+    assert mtimes(runs) == after
+    sweep(chapter, {"k": [1]}, out=out, resume=False)
+    assert mtimes(runs)["k=1.ipynb"] > before["k=1.ipynb"]
 
 
-def test_a_changed_chapter_is_run_again(tmp_path):
+@pytest.mark.slow
+def test_a_changed_chapter_is_run_again(tmp_path, fixed_advlib):
     chapter = probe_chapter(tmp_path, factor=1)
     assert sweep(chapter, {"k": [5]}, out=tmp_path / "s")["k_times"][0] == 5
     probe_chapter(tmp_path, factor=2)
     assert sweep(chapter, {"k": [5]}, out=tmp_path / "s")["k_times"][0] == 10
 
 
+@pytest.mark.slow
+def test_changed_science_code_or_data_runs_the_sweep_again(tmp_path, monkeypatch, fixed_advlib):
+    chapter = probe_chapter(tmp_path)
+    data = tmp_path / "fashion"
+    data.mkdir()
+    (data / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x01\x07")
+    monkeypatch.setenv("ADVLIB_FASHION_MNIST", str(data))
+    out, runs = tmp_path / "s", tmp_path / "s" / "runs"
+    sweep(chapter, {"k": [1]}, out=out)
+    first = mtimes(runs)
+    sweep(chapter, {"k": [1]}, out=out)
+    assert mtimes(runs) == first  # nothing changed: resumed
+    monkeypatch.setattr(fixed_advlib, "advlib_digest", lambda: "e" * 64)  # advlib edited
+    sweep(chapter, {"k": [1]}, out=out)
+    second = mtimes(runs)
+    assert second["k=1.json"] > first["k=1.json"]
+    assert json.loads((runs / "k=1.json").read_text())["advlib_sha256"] == "e" * 64
+    (data / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x02\x03\x04")
+    sweep(chapter, {"k": [1]}, out=out)
+    assert mtimes(runs)["k=1.json"] > second["k=1.json"]
+
+
+def test_the_data_identity_follows_the_data_files_a_run_may_read(tmp_path, monkeypatch):
+    full = tmp_path / "mnist"
+    full.mkdir()
+    (full / "t10k-labels-idx1-ubyte.gz").write_bytes(b"first copy")
+    (full / "README.md").write_text("notes")
+    monkeypatch.setenv("ADVLIB_DATA", str(full))
+    first = data_identity()
+    assert first["ADVLIB_DATA"] == {"folder": str(full.resolve()), "files": {
+        "t10k-labels-idx1-ubyte.gz": hashlib.sha256(b"first copy").hexdigest()}}
+    assert first["embedded"] is not None and len(first["embedded"]) == 64
+    key = resume_key(LINEAR)["data_sha256"]
+    (full / "README.md").write_text("other notes")  # not data: the identity stays
+    assert resume_key(LINEAR)["data_sha256"] == key
+    (full / "t10k-labels-idx1-ubyte.gz").write_bytes(b"another copy")
+    assert resume_key(LINEAR)["data_sha256"] != key
+    monkeypatch.setenv("ADVLIB_DATA", str(tmp_path / "elsewhere"))  # re-pointed, missing
+    assert data_identity()["ADVLIB_DATA"]["files"] is None
+
+
+def test_the_resume_key_follows_the_chapter_source(tmp_path):
+    chapter = probe_chapter(tmp_path, factor=1)
+    first = resume_key(chapter)
+    assert set(first) == set(sweep_module.RESUME_KEY)
+    probe_chapter(tmp_path, factor=2)
+    second = resume_key(chapter)
+    assert second["chapter_sha256"] != first["chapter_sha256"]
+    assert {k: second[k] for k in ("advlib_sha256", "data_sha256")} == {
+        k: first[k] for k in ("advlib_sha256", "data_sha256")}
+
+
+@pytest.mark.slow
 def test_an_interrupted_sweep_keeps_the_finished_runs_readable(tmp_path):
+    chapter = probe_chapter(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "advlib", "sweep", str(LINEAR), "-p", "eps", "0.1", "0.2", "0.3",
-         "0.4", "0.5", "0.6", "-p", "max_exponent", "3", "-p", "draws", "2", "--workers", "1",
-         "--out", "s"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "advlib", "sweep", str(chapter), "-p", "k", "1", "2", "3", "4",
+         "5", "6", "--workers", "1", "--out", "s"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     runs = tmp_path / "s" / "runs"
     deadline = time.monotonic() + 60
     while not list(runs.glob("*.json")) and time.monotonic() < deadline:
@@ -199,7 +302,8 @@ def test_an_interrupted_sweep_keeps_the_finished_runs_readable(tmp_path):
     table = pd.read_csv(tmp_path / "s" / "results.csv")
     assert sorted(table["run"]) == finished and (table["status"] == "ok").all()
     for name in finished:
-        assert read_records(runs / f"{name}.ipynb")["max_eta_norm"] > 0
+        k = int(name.split("=")[1])
+        assert read_records(runs / f"{name}.ipynb")["k_times"] == k
 
 
 def test_run_names_are_readable_stable_and_filesystem_safe():

@@ -33,8 +33,9 @@ def test_a_blob_is_more_localised_than_noise():
     assert top_share(blob)[0] > 0.9 > top_share(noise)[0]
     # energy blob² is a Gaussian of sd 2/√2 per axis: RMS distance √2 · 2/√2 = 2
     assert spread(blob)[0] == pytest.approx(2.0, rel=0.01)
-    summary = localisation(np.vstack([blob, noise]))
-    assert set(summary) == {"top_share", "spread"}
+    summary = localisation(np.vstack([blob, noise]))  # the mean over the two units
+    assert top_share(noise)[0] < summary["top_share"] < top_share(blob)[0]
+    assert 2.0 < summary["spread"] < spread(noise)[0]
 
 
 def test_weight_images_reads_a_linear_layer_and_checks_shapes():
@@ -42,6 +43,8 @@ def test_weight_images_reads_a_linear_layer_and_checks_shapes():
     assert weight_images(layer).shape == (3, 784)
     with pytest.raises(ValueError, match="784"):
         weight_images(np.zeros((3, 100)))
+    with pytest.raises(ValueError, match="must be finite"):
+        weight_images(np.full((3, 784), np.nan))
     with pytest.raises(ValueError, match="fraction"):
         top_share(np.ones((1, 784)), 0.0)
 

@@ -8,6 +8,6 @@ paper's claims and numbers), ``charts`` (altair figures that work offline), ``ru
 :mod:`advlib` imports nothing from here.
 """
 
-from advlib.book.results import record  # the one function every chapter calls
+from advlib.book.results import record, record_paper  # what every chapter calls
 
-__all__ = ["record"]
+__all__ = ["record", "record_paper"]

@@ -4,6 +4,10 @@
 papermill into ``chapters/<name>.ipynb``, stops at the first chapter that raises (papermill's
 error names the cell), then renders the executed notebooks with ``execute_notebooks: off`` and
 ``-W`` so that any warning — a broken reference, a missing citation — fails the build.
+
+papermill rewrites its output after every cell, so each chapter executes into
+``_build/executing/`` and its notebook moves into ``chapters/`` when it ends: a build killed
+mid-chapter leaves the previous notebook in place, never a partial one.
 """
 
 from __future__ import annotations
@@ -16,15 +20,22 @@ from typing import Any
 
 import yaml
 
+from advlib.book.paths import book_root
 from advlib.book.runner import chapter_parameters, run_chapter
+from advlib.paths import replace_atomic, write_atomic
 
-__all__ = ["toc_chapters", "execute_chapters", "render_executed", "build"]
+__all__ = ["toc_chapters", "toc_stems", "execute_chapters", "render_executed", "build"]
 
 RUN_LAST = ("summary",)  # chapters that read the others' stored results
 
 
-def toc_chapters(root: Path) -> list[Path]:
-    """The chapter sources (``.py``) named in ``_toc.yml``, in reading order."""
+def toc_chapters(root: Path | str | None = None) -> list[Path]:
+    """The chapter sources (``.py``) named in the book's ``_toc.yml``, in reading order; the
+    book is ``root``, by default the one at or above the working directory."""
+    found = book_root(root)
+    if found is None:
+        raise FileNotFoundError(f"toc_chapters: no _toc.yml at or above {Path(root or '.')}")
+    root = found
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     files: list[str] = []
 
@@ -42,6 +53,13 @@ def toc_chapters(root: Path) -> list[Path]:
     return [root / f"{f}.py" for f in files if (root / f"{f}.py").is_file()]
 
 
+def toc_stems(root: Path | str | None = None) -> list[str]:
+    """The file stems of the chapters in ``_toc.yml`` (``"04_fgsm_linear_perturbation"``), in
+    reading order: the chapters whose stored claims the summary counts
+    (``load_claims(chapters=toc_stems())``); a chapter left out of the book is left out there."""
+    return [path.stem for path in toc_chapters(root)]
+
+
 def execute_chapters(
     root: Path, parameters: dict[str, Any] | None = None, *, log_output: bool = False
 ) -> list[tuple[Path, float]]:
@@ -56,7 +74,14 @@ def execute_chapters(
         own = {k: v for k, v in (parameters or {}).items() if k in chapter_parameters(path)}
         start = time.perf_counter()
         print(f"[advlib book] executing {path.relative_to(root)} {own or ''}", flush=True)
-        run_chapter(path, path.with_suffix(".ipynb"), own, log_output=log_output)
+        executing = root / "_build" / "executing" / f"{path.stem}.ipynb"
+        try:
+            run_chapter(path, executing, own, log_output=log_output)
+        except Exception:  # a chapter that raised shows where it stopped (not one interrupted)
+            if executing.is_file():
+                replace_atomic(executing, path.with_suffix(".ipynb"))
+            raise
+        replace_atomic(executing, path.with_suffix(".ipynb"))
         timings.append((path, time.perf_counter() - start))
         print(f"[advlib book]   done in {timings[-1][1]:.0f} s", flush=True)
     return timings
@@ -69,8 +94,7 @@ def executed_config(root: Path) -> Path:
     patterns = [p for p in config.get("exclude_patterns", []) if p != "chapters/*.ipynb"]
     config["exclude_patterns"] = patterns + ["chapters/*.py"]
     out = root / "_build" / "executed_config" / "_config.yml"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    write_atomic(out, yaml.safe_dump(config, sort_keys=False))
     return out
 
 

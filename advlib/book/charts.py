@@ -43,6 +43,15 @@ __all__ = [
     "rate_chart",
     "training_curves",
     "robustness_chart",
+    "save",
+    "line_chart",
+    "logistic_digits",
+    "penalty_chart",
+    "logit_panel",
+    "fgsm_line_figure",
+    "paper_bars",
+    "histograms",
+    "class_shares",
 ]
 
 RENDERERS = ("interactive", "svg")
@@ -124,6 +133,26 @@ def use(renderer: str = "interactive") -> None:
 
 
 use(os.environ.get("ADVLIB_CHARTS", "interactive"))
+
+
+SAVE_FORMATS = ("html", "svg", "json")
+
+
+def save(chart: alt.TopLevelMixin, path: str | os.PathLike) -> None:
+    """Write ``chart`` to ``path`` atomically, in the format its suffix names: ``.html`` (vega
+    inlined: the page works offline), ``.svg`` (static) or ``.json`` (the Vega-Lite spec)."""
+    from pathlib import Path
+
+    from advlib.paths import write_atomic
+
+    path = Path(path)
+    kind = path.suffix.lstrip(".").lower()
+    if kind not in SAVE_FORMATS:
+        raise ValueError(f"charts.save: path must end in one of "
+                         f"{', '.join('.' + f for f in SAVE_FORMATS)}, got {path.name!r}")
+    buffer = io.StringIO()
+    chart.save(buffer, format=kind, **({"inline": True} if kind == "html" else {}))
+    write_atomic(path, buffer.getvalue())
 
 
 @alt.theme.register("advlib", enable=True)
@@ -416,3 +445,318 @@ def robustness_chart(
     right = _lines(df, y=confidence, y_title="mean confidence", **panel)
     chart = alt.hconcat(left, right).resolve_scale(color="shared")
     return chart.properties(title=title) if title else chart
+
+
+# --------------------------------------------------------------------------------------------
+# Figures of single chapters, kept here so that a chapter is prose plus a few calls
+
+
+def line_chart(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str | Sequence[str],
+    color: str | None = None,
+    log: bool = False,
+    step: bool = False,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    y_format: str | None = None,
+    title: str | None = None,
+    width: int = 420,
+    height: int = 260,
+) -> alt.Chart:
+    """Lines with a point at every row of ``df``, a tooltip on each.
+
+    y: one column, or several (each drawn as its own line, named in a ``quantity`` legend).
+    color: a column that splits the lines (with one ``y``). log: both axes on log scales.
+    step: draw steps (``step-after``) instead of straight segments.
+    """
+    columns = [y] if isinstance(y, str) else list(y)
+    _require(df, [x, *columns, color], "line_chart: df")
+    if len(columns) > 1:
+        df = df.melt(id_vars=x, value_vars=columns, var_name="quantity", value_name="value")
+        color, y_name = "quantity", "value"
+    else:
+        y_name = columns[0]
+    scale = alt.Scale(type="log") if log else alt.Undefined
+    axis = alt.Axis(format=y_format) if y_format else alt.Axis()
+    encoding = dict(
+        x=alt.X(field=_field(x), type="quantitative", scale=scale, title=x_title or x),
+        y=alt.Y(field=_field(y_name), type="quantitative", scale=scale, axis=axis,
+                title=y_title or y_name),
+        tooltip=[_tooltip(df, c, y_format if c == y_name and y_format else None)
+                 for c in df.columns],
+    )
+    if color is not None:
+        encoding["color"] = alt.Color(field=_field(color), type="nominal", title=None)
+    mark = dict(point=True, interpolate="step-after") if step else dict(point=True)
+    chart = alt.Chart(df).mark_line(**mark).encode(**encoding).properties(width=width,
+                                                                           height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def logistic_digits(
+    fit: Any, x: np.ndarray, y: np.ndarray, eps: float, *, negative: int, positive: int,
+    shown: int = 5,
+) -> alt.VConcatChart:
+    """Logistic regression on two digit classes (Sec. 5, Fig. 2): its weights w and sign(w)
+    (blue < 0 < red), then ``shown`` test digits of each label, clean and as the closed-form
+    FGSM example x − eps·y·sign(w) (unclipped, drawn clipped), captioned with the predicted
+    class and its probability.
+
+    fit: a :class:`advlib.linear.LinearFit` (or a (w, b) pair), w (784,); x (n, 784); y (n,)
+    of ±1, where −1 is the class ``negative`` and +1 the class ``positive``.
+    """
+    from advlib.linear import to_numpy
+
+    w, b, x, y = (to_numpy(a) if hasattr(a, "shape") else np.asarray(a)
+                  for a in (fit[0], fit[1], x, y))
+    b = float(b)
+    top = float(np.quantile(np.abs(w), 0.99))  # a few extreme weights would wash out the rest
+    weights = digit_grid(
+        np.stack([np.clip(w / top, -1, 1), np.sign(w)]), ["w", "sign(w)"], signed=True,
+        columns=2, size=112,
+        tooltips=[{"‖w‖₁": float(np.abs(w).sum()), "colour scale saturates at |w|": top},
+                  {"pixels with w > 0": int((w > 0).sum())}],
+        title="Logistic regression weights (blue < 0 < red)")
+    picked = np.concatenate([np.flatnonzero(y == -1)[:shown], np.flatnonzero(y == 1)[:shown]])
+    clean = x[picked]
+    images = np.concatenate([clean, clean - eps * y[picked, None] * np.sign(w)[None, :]])
+    p = 1.0 / (1.0 + np.exp(-(images @ w + b)))  # P(y = +1)
+    pred = np.where(p >= 0.5, positive, negative)
+    k = len(picked)
+    digits = digit_grid(
+        images, rows=["clean"] * k + [f"eps = {eps:g}"] * k,
+        labels=np.tile(np.where(y[picked] == 1, positive, negative), 2), predicted=pred,
+        confidence=np.where(pred == positive, p, 1 - p),
+        tooltips=[{"eps": 0.0}] * k + [{"eps": eps}] * k,
+        title="Test digits and their adversarial versions (unclipped, drawn clipped to [0, 1])")
+    return alt.vconcat(weights, digits)
+
+
+def penalty_chart(curves: pd.DataFrame) -> alt.HConcatChart:
+    """The effective L1 coefficient (as a share of eps) and the penalty added to the loss,
+    per epoch, for adversarial training (solid) and L1 decay (dashed), one colour per eps:
+    :func:`advlib.linear.penalty_history`'s table (C11)."""
+    _require(curves, ["objective", "eps", "epoch", "L1 coefficient / eps",
+                      "penalty added to the loss"], "penalty_chart: curves")
+    dash = alt.StrokeDash("objective:N", title="objective", scale=alt.Scale(
+        domain=["adversarial", "L1 decay"], range=[[1, 0], [6, 3]]))
+    base = alt.Chart(curves).encode(
+        x=alt.X("epoch:Q", title="epoch"), color=alt.Color("eps:N", title="eps"),
+        strokeDash=dash,
+        tooltip=["objective:N", "eps:N", "epoch:Q",
+                 alt.Tooltip("L1 coefficient / eps:Q", format=".1%"),
+                 alt.Tooltip("penalty added to the loss:Q", format=".4f")])
+    panels = []
+    for column, axis, title, y_title in (
+            ("L1 coefficient / eps", alt.Axis(format=".0%"),
+             "The adversarial penalty fades; L1 decay does not", "effective L1 coefficient / eps"),
+            ("penalty added to the loss", alt.Axis(), "Penalty added to the training loss",
+             "what the penalty adds to the loss")):
+        y = alt.Y(f"{column}:Q", axis=axis, title=y_title)
+        panels.append(alt.layer(base.mark_line().encode(y=y),
+                                base.mark_point(size=12, filled=True).encode(y=y))
+                      .properties(width=280, height=220, title=title))
+    return alt.hconcat(*panels)
+
+
+def prediction_grid(
+    rows: dict[str, tuple[Any, np.ndarray]],
+    labels: Sequence[int],
+    *,
+    tooltips: dict[str, dict] | None = None,
+    title: str | None = None,
+) -> alt.LayerChart:
+    """Rows of digits, each classified by its own model: ``rows`` maps a row name to
+    ``(model, images (n, 784))``, every row with the same n digits whose true classes are
+    ``labels`` (n,). Captions give the model's predicted class and confidence, red where wrong;
+    ``tooltips`` adds fields per row (e.g. ``{"FGSM · maxout": {"eps": 0.25}}``)."""
+    from advlib.measure import predict
+
+    images, names, predicted, confidence, tips = [], [], [], [], []
+    for name, (model, x) in rows.items():
+        pred, conf, _ = predict(model, np.asarray(x, dtype=np.float32))
+        images.append(np.asarray(x))
+        names += [name] * len(pred)
+        predicted.append(pred)
+        confidence.append(conf)
+        tips += [dict((tooltips or {}).get(name, {}))] * len(pred)
+    return digit_grid(np.concatenate(images), rows=names, labels=np.tile(labels, len(rows)),
+                      predicted=np.concatenate(predicted), confidence=np.concatenate(confidence),
+                      tooltips=tips, title=title)
+
+
+def logit_panel(eps: Any, scores: Any, label: int, *, fitted: Any = None, title: str = "",
+                width: int = 330, height: int = 280) -> alt.LayerChart:
+    """The k scores of one input along its FGSM line (Sec. 8, Fig. 4): one line per class
+    against eps, an optional fit (dashed, same shape as ``scores``), green bands where the
+    input is classified ``label``, and points with tooltips on about 60 eps values.
+
+    eps: (m,); scores: (m, k), e.g. a row of :func:`advlib.measure.scores_along_fgsm`.
+    """
+    eps, scores = np.asarray(eps), np.asarray(scores)
+    k = scores.shape[1]
+    classes = alt.Color("class:N", title="class", scale=alt.Scale(scheme="category10"))
+    df = pd.DataFrame({"eps": np.repeat(eps, k),
+                       "class": np.tile(np.arange(k), len(eps)).astype(str),
+                       "logit": scores.ravel(),
+                       "predicted": np.repeat(scores.argmax(axis=1), k).astype(str)})
+    base = alt.Chart(df).encode(x=alt.X("eps:Q", title="eps along sign(∇ₓJ)"), color=classes)
+    layers = [base.mark_line(strokeWidth=1.5).encode(y=alt.Y("logit:Q", title="logit"))]
+    if fitted is not None:
+        df["fit"] = np.asarray(fitted).ravel()
+        layers.append(alt.Chart(df).mark_line(strokeDash=[3, 3], strokeWidth=1).encode(
+            x="eps:Q", y="fit:Q", color=classes))
+    right = pd.DataFrame({"eps": eps, "right": scores.argmax(axis=1) == label})
+    runs = right.assign(run=(right["right"] != right["right"].shift()).cumsum())
+    runs = runs[runs["right"]].groupby("run").agg(start=("eps", "min"), end=("eps", "max"))
+    band = alt.Chart(runs).mark_rect(opacity=0.25, color="#54a24b").encode(
+        x="start:Q", x2="end:Q",
+        tooltip=[alt.Tooltip("start:Q", title="right from eps", format=".2f"),
+                 alt.Tooltip("end:Q", title="to eps", format=".2f")])
+    every = max(1, len(eps) // 60)
+    points = df[np.repeat(np.arange(len(eps)) % every == 0, k)]
+    layers.append(alt.Chart(points).mark_point(size=16, filled=True).encode(
+        x="eps:Q", y="logit:Q", color=classes,
+        tooltip=["class:N", alt.Tooltip("eps:Q", format=".2f"),
+                 alt.Tooltip("logit:Q", format=".2f"), "predicted:N"]))
+    return alt.layer(band, *layers).properties(width=width, height=height, title=title)
+
+
+def fgsm_line_figure(eps: Any, scores: Any, zoom_eps: Any, zoom_scores: Any, label: int, *,
+                     fitted: Any = None, title: str = "", fit_title: str = "") -> alt.HConcatChart:
+    """Two :func:`logit_panel` side by side: the whole FGSM line (``eps``, ``scores``, with
+    ``fitted`` dashed) and the same line near the clean input (``zoom_eps``, ``zoom_scores``);
+    at most 300 points per line are drawn."""
+    drawn = slice(None, None, max(1, len(eps) // 300))
+    fitted = None if fitted is None else np.asarray(fitted)[drawn]
+    return alt.hconcat(
+        logit_panel(np.asarray(eps)[drawn], np.asarray(scores)[drawn], label, fitted=fitted,
+                    title=fit_title),
+        logit_panel(zoom_eps, zoom_scores, label, title="near the clean digit, eps in "
+                    f"±{float(np.max(np.abs(zoom_eps))):g}", width=230),
+    ).properties(title=title)
+
+
+def paper_bars(
+    df: pd.DataFrame | dict,
+    *,
+    category: str,
+    title: str,
+    x_title: str,
+    by_model: bool = False,
+    chance: tuple[float, str] | None = None,
+    width: int = 340,
+    height: int = 260,
+) -> alt.LayerChart:
+    """Our rates beside the paper's, as horizontal bars in [0, 1], one pair per ``category``.
+
+    df: one row per (category, source) with columns ``category``, ``source`` ("ours" or
+    "paper") and ``value``; or a dict ``{"paper": {category: value}, "ours": {...}}``.
+    by_model: the categories are model names, drawn in their book-wide colours (ours solid,
+    the paper's faint); else ours blue and the paper's grey. chance: (value, label) of a
+    dashed reference line (e.g. agreement by chance).
+    """
+    if isinstance(df, dict):
+        df = pd.DataFrame([{category: k, "source": source, "value": v}
+                           for source, values in df.items() for k, v in values.items()])
+    _require(df, [category, "source", "value"], "paper_bars: df")
+    order = list(dict.fromkeys(df[category]))
+    if by_model:
+        colour = alt.Color(f"{category}:N", scale=model_scale(order), legend=None)
+        extra = dict(opacity=alt.Opacity("source:N", scale=alt.Scale(
+            domain=["ours", "paper"], range=[1.0, 0.35])))
+    else:
+        colour = alt.Color("source:N", scale=alt.Scale(domain=["paper", "ours"],
+                                                       range=["#bab0ac", "#4c78a8"]))
+        extra = {}
+    bars = alt.Chart(df).mark_bar().encode(
+        y=alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
+        x=alt.X("value:Q", axis=alt.Axis(format=".0%"), title=x_title,
+                scale=alt.Scale(domain=[0, 1])),
+        yOffset=alt.YOffset("source:N", sort=["ours", "paper"]), color=colour,
+        tooltip=[f"{category}:N", "source:N", alt.Tooltip("value:Q", format=".1%")], **extra)
+    layers = [bars]
+    if chance is not None:
+        line = pd.DataFrame({"value": [chance[0]], "what": [chance[1]]})
+        layers.append(alt.Chart(line).mark_rule(strokeDash=[4, 3], color="#555").encode(
+            x="value:Q", tooltip=["what:N", alt.Tooltip("value:Q", format=".1%")]))
+    return alt.layer(*layers).properties(width=width, height=height, title=title)
+
+
+def histograms(samples: dict, *, x_title: str, y_title: str = "count", title: str = "",
+               bins: int = 60, width: int = 420, height: int = 200) -> alt.Chart:
+    """Overlaid histograms, one colour per entry of ``samples`` (label → values (n,)), with a
+    tooltip on every bar (its label, bin and count)."""
+    df = pd.DataFrame({"value": np.concatenate([np.asarray(v) for v in samples.values()]),
+                       "data": np.repeat(list(samples), [len(v) for v in samples.values()])})
+    return alt.Chart(df).mark_bar(opacity=0.6).encode(
+        x=alt.X("value:Q", bin=alt.Bin(maxbins=bins), title=x_title),
+        y=alt.Y("count():Q", stack=None, title=y_title),
+        color=alt.Color("data:N", scale=alt.Scale(scheme="set1"), title=None),
+        tooltip=["data:N", alt.Tooltip("value:Q", bin=True, title="bin"),
+                 alt.Tooltip("count():Q", title=y_title)],
+    ).properties(width=width, height=height, title=title)
+
+
+def class_shares(classes: pd.DataFrame, models: Sequence[str], *, title: str = "",
+                 columns: int = 2) -> alt.FacetChart:
+    """The classes a model gives its false positives (:func:`advlib.measure.rubbish`'s class
+    table: one row per (model, class) with ``count`` and ``share``), one small bar chart per
+    model of ``models``, in the model's book-wide colour."""
+    _require(classes, ["model", "class", "count", "share"], "class_shares: classes")
+    df = classes[classes["model"].isin(models)]
+    df = df.assign(**{"class": df["class"].astype(str)})
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("class:N", title="class of the false positive", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("share:Q", axis=alt.Axis(format=".0%"), title="share of false positives"),
+        color=alt.Color("model:N", scale=model_scale(list(models)), legend=None),
+        tooltip=["model:N", "class:N", alt.Tooltip("share:Q", format=".1%"),
+                 alt.Tooltip("count:Q", title="noise inputs")],
+    ).properties(width=170, height=130).facet(
+        facet=alt.Facet("model:N", sort=list(models), title=None), columns=columns,
+    ).properties(title=title)
+
+
+def weight_grid(
+    rows: dict[str, np.ndarray], *, fraction: float = 0.1, size: int = 52,
+    title: str | None = None,
+) -> alt.LayerChart:
+    """Rows of first-layer weight images (red positive, blue negative, each scaled to its own
+    largest weight): ``rows`` maps a row name to images (units, 784). Each image's tooltip gives
+    its top-``fraction`` energy share and spread (:mod:`advlib.weights`)."""
+    from advlib.weights import spread, top_share
+
+    images, captions, names, tips = [], [], [], []
+    for name, w in rows.items():
+        w = np.asarray(w, dtype=np.float64)
+        shares, radii = top_share(w, fraction), spread(w)
+        for u, image in enumerate(w):
+            images.append(image)
+            captions.append(f"unit {u + 1}")
+            names.append(name)
+            tips.append({f"top-{fraction:.0%} energy share": float(shares[u]),
+                         "spread (pixels)": float(radii[u])})
+    return digit_grid(np.array(images), captions, rows=names, signed=True, size=size,
+                      tooltips=tips, title=title)
+
+
+def verdict_chart(rows: list[dict], sections: dict[str, str], section_of: dict[str, str]):
+    """Bars of claims-table rows per section of the paper, coloured by their rule verdict, one
+    panel per scale: ``rows`` as stored by ``claims_table`` (``claim``, ``scale``,
+    ``verdict``), ``sections`` section id → title, ``section_of`` claim id → section id."""
+    frame = pd.DataFrame([{"section title": sections.get(section_of[r["claim"]]),
+                           "scale": r["scale"], "verdict": r["verdict"]} for r in rows],
+                         columns=["section title", "scale", "verdict"])
+    counted = frame.value_counts().reset_index(name="rows")
+    return alt.Chart(counted).mark_bar().encode(
+        y=alt.Y("section title:N", sort=list(sections.values()), title=None,
+                axis=alt.Axis(labelLimit=360)),
+        x=alt.X("rows:Q", title="rows in the claims tables"),
+        color=alt.Color("verdict:N", scale=alt.Scale(
+            domain=["holds", "differs", "not run"], range=["#54a24b", "#f58518", "#bab0ac"])),
+        row=alt.Row("scale:N", title=None),
+        tooltip=["section title:N", "scale:N", "verdict:N", "rows:Q"],
+    ).properties(width=260, height=200, title="Rule verdicts by section of the paper")

@@ -33,13 +33,13 @@ _CLAIMS = {
     "C20": dict(section="6", claim="Adversarially trained weights are more localised and interpretable (Fig. 3)"),
     "C21": dict(section="6", claim="Noise of the same max-norm does not help: ±eps sign noise → 86.2% (97.3%); U(−eps, eps) → 90.4% (97.8%)", sign_error=0.862, sign_confidence=0.973, uniform_error=0.904, uniform_confidence=0.978),
     "C22": dict(section="6", claim="Perturbing hidden layers regularises less than perturbing the input"),
-    "C23": dict(section="7", claim="Shallow RBF network, FGSM eps = .25: mostly wrong but unconfident", error=0.554, mistake_confidence=0.012, clean_confidence=0.606),
+    "C23": dict(section="7", claim="Shallow RBF network, FGSM eps = .25: mostly wrong but unconfident", eps=0.25, error=0.554, mistake_confidence=0.012, clean_confidence=0.606),
     "C24": dict(section="8", claim="Logits are piecewise linear in eps along the FGSM direction; adversarial examples fill wide ranges of eps (Fig. 4)"),
-    "C25": dict(section="8", claim="Agreement on maxout's adversarial examples (eps = .25)", rbf_on_maxout_mistakes=0.160, softmax_on_maxout_mistakes=0.546, softmax_agrees_maxout=0.846, rbf_agrees_maxout=0.543, rbf_agrees_softmax=0.536),
-    "C26": dict(section="9", claim="MP-DBM (0.88% clean error) at eps = .25", clean_error=0.0088, error=0.975),
-    "C27": dict(section="9", claim="Ensemble of 12 maxout networks, eps = .25: attacking the ensemble / one member", members=12, ensemble_error=0.911, member_error=0.879),
-    "C28": dict(section="A", claim="Rubbish class: N(0, I) inputs given a class with probability > .5", softmax=0.598, softmax_confidence=0.708, maxout=0.9835, maxout_confidence=0.928, sigmoid_maxout=0.68, sigmoid_maxout_confidence=0.879, rbf=0.0, maxout_share_of_5s=0.453, maxout_share_of_8s=0.0),
-    "C29": dict(section="A", claim="CIFAR-10 rubbish class: 93.4% error at 84.4% confidence; targeted sign step succeeds 75.3%", error=0.934, confidence=0.844, frog_share=0.497, targeted_success=0.753),
+    "C25": dict(section="8", claim="Agreement on maxout's adversarial examples (eps = .25)", eps=0.25, rbf_on_maxout_mistakes=0.160, softmax_on_maxout_mistakes=0.546, softmax_agrees_maxout=0.846, rbf_agrees_maxout=0.543, rbf_agrees_softmax=0.536),
+    "C26": dict(section="9", claim="MP-DBM (0.88% clean error) at eps = .25", eps=0.25, clean_error=0.0088, error=0.975),
+    "C27": dict(section="9", claim="Ensemble of 12 maxout networks, eps = .25: attacking the ensemble / one member", eps=0.25, members=12, ensemble_error=0.911, member_error=0.879),
+    "C28": dict(section="A", claim="Rubbish class: N(0, I) inputs given a class with probability > .5", threshold=0.5, samples=10_000, softmax=0.598, softmax_confidence=0.708, maxout=0.9835, maxout_confidence=0.928, sigmoid_maxout=0.68, sigmoid_maxout_confidence=0.879, rbf=0.0, maxout_share_of_5s=0.453, maxout_share_of_8s=0.0),
+    "C29": dict(section="A", claim="CIFAR-10 rubbish class: 93.4% error at 84.4% confidence; targeted sign step succeeds 75.3%", threshold=0.5, samples=1000, error=0.934, confidence=0.844, frog_share=0.497, targeted_success=0.753),
 }
 
 PAPER = MappingProxyType({k: MappingProxyType(v) for k, v in _CLAIMS.items()})

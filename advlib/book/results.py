@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -251,7 +252,7 @@ class Claim:
 
     @property
     def tolerance(self) -> float | None:
-        """The largest |ours − paper| that counts as reproduced, or None."""
+        """The largest ``|ours − paper|`` that counts as reproduced, or None."""
         if not _is_number(self.paper):
             return None
         if self.rel is not None:
@@ -273,7 +274,7 @@ class Claim:
 
     def tolerance_text(self) -> str:
         tol = self.tolerance
-        if tol is None or not self.comparable:
+        if tol is None or not self.comparable or self.ours is None:
             return ""
         if self.rel is not None:
             return f"±{self.rel:.0%} of the paper's"
@@ -355,7 +356,7 @@ def claims_table(chapter: str, claims: list[Claim], *, scale: str = "quick",
     ``context`` says which data and budget produced the numbers (shown above the table and
     kept with every row)."""
     rows = [{**c.as_row(chapter), "scale": scale, "context": context} for c in claims]
-    record({"claims": rows})
+    record({"claims": rows, "recipes": _used_recipes()})
     folder = results_dir()
     if folder is not None:
         write_atomic(folder / scale / f"{chapter}.json", json.dumps(_jsonable(rows), indent=1))
@@ -371,6 +372,48 @@ def claims_table(chapter: str, claims: list[Claim], *, scale: str = "quick",
             print(f"{row['claim']:>4}  {row['quantity']}: paper {row['paper']}, ours {row['ours']}"
                   f" -> {row['verdict']} ({row['rule']}); {row['reproduced']}"
                   f" {row['tolerance']} {row['why']}")
+
+
+def _used_recipes() -> list[dict]:
+    """The configurations of the trained models this chapter loaded (none when it imported no
+    model zoo), so that a build can check the book's list of needed models covers them."""
+    zoo = sys.modules.get("advlib.zoo")
+    return [r.config() for r in zoo.used_recipes()] if zoo is not None else []
+
+
+STORED = "results"
+"""The repository's folder of claims tables kept from runs too long for CI (the paper scale on
+two CPU cores): ``results/<scale>/<chapter>.json``, written with ``ADVLIB_RESULTS=results``."""
+
+
+def book_claims(root: Path | str, chapters: list[str]) -> list[dict]:
+    """The claims rows the summary shows: of this build (``results_dir()``) and, for a scale and
+    chapter this build did not run, those kept in the repository's :data:`STORED` folder; only of
+    ``chapters`` (the stems in ``_toc.yml``). Rows keep their ``scale`` and ``context``."""
+    built = load_claims(chapters=chapters)
+    have = {(row["scale"], row["chapter"]) for row in built}
+    kept = [row for row in load_claims(Path(root) / STORED, chapters=chapters)
+            if (row["scale"], row["chapter"]) not in have]
+    return sorted(built + kept, key=_claim_order)
+
+
+def verdict_counts(rows: list[dict]) -> "pd.DataFrame":
+    """Rows per scale, kind of verdict (``rule``: the direction or rule the paper states;
+    ``paper's number``: reproduced within tolerance or not) and verdict: columns ``scale``,
+    ``kind``, ``verdict``, ``rows``."""
+    import pandas as pd
+
+    long = [{"scale": row["scale"], "kind": kind, "verdict": row[key]}
+            for row in rows for kind, key in (("rule", "verdict"), ("paper's number", "reproduced"))]
+    if not long:
+        return pd.DataFrame(columns=["scale", "kind", "verdict", "rows"])
+    return (pd.DataFrame(long).groupby(["scale", "kind", "verdict"], sort=False).size()
+            .reset_index(name="rows"))
+
+
+def _claim_order(row: dict) -> tuple:
+    m = re.match(r"C(\d+)", row["claim"])
+    return (0, int(m.group(1))) if m else (1, row["claim"])
 
 
 def load_claims(folder: Path | str | None = None, *, scale: str | None = None,
@@ -391,11 +434,7 @@ def load_claims(folder: Path | str | None = None, *, scale: str | None = None,
         except (OSError, json.JSONDecodeError) as exc:
             raise ValueError(f"load_claims: {path} is not a readable claims file ({exc})") from None
 
-    def order(row: dict) -> tuple:
-        m = re.match(r"C(\d+)", row["claim"])
-        return (0, int(m.group(1))) if m else (1, row["claim"])
-
-    return sorted(rows, key=order)
+    return sorted(rows, key=_claim_order)
 
 
 def data_note(text: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import math
 import os
 import tokenize
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from advlib.book.results import read_records
 __all__ = [
     "Parameter",
     "ParameterError",
+    "ChapterError",
+    "check_output",
     "chapter_notebook",
     "chapter_parameters",
     "parse_value",
@@ -33,6 +36,14 @@ _TYPES = {"bool": bool, "int": int, "float": float, "str": str, "list": list, "d
 
 class ParameterError(ValueError):
     """An unknown parameter name or a value that does not fit the parameter's type."""
+
+
+class ChapterError(ParameterError):
+    """A chapter path that is missing, a folder, unreadable or not a chapter, or an output
+    notebook path that cannot be written."""
+
+
+CHAPTER_SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass(frozen=True)
@@ -57,10 +68,29 @@ def chapter_notebook(path: str | Path):
     with a Python 3 kernelspec and a ``tags`` list on every cell (papermill needs both)."""
     import jupytext
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"chapter {path} does not exist")
-    nb = jupytext.read(path)
+    path = _chapter_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ChapterError(f"chapter {path} is not a chapter: it is not UTF-8 text; a chapter "
+                           "must be a jupytext .py file or an .ipynb notebook") from None
+    except OSError as exc:
+        raise ChapterError(
+            f"chapter {path} cannot be read ({exc.strerror or exc}); it must be a readable file"
+        ) from None
+    if path.suffix == ".py" and "# %%" not in text:
+        raise ChapterError(
+            f"chapter {path} is not a chapter: it has no cells; a chapter must be a jupytext "
+            "percent-format .py file (cells begin with '# %%') or an .ipynb notebook"
+        )
+    try:
+        nb = jupytext.reads(text, fmt=path.suffix[1:])
+    except Exception as exc:  # noqa: BLE001  (JSON, nbformat and jupytext errors alike)
+        raise ChapterError(
+            f"chapter {path} is not a chapter: it does not read as a notebook "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); it must be "
+            "a jupytext .py file or a valid .ipynb notebook"
+        ) from None
     nb.metadata.setdefault(
         "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
     )
@@ -68,6 +98,43 @@ def chapter_notebook(path: str | Path):
     for cell in nb.cells:
         cell.metadata.setdefault("tags", [])
     return nb
+
+
+def _chapter_path(path: Any) -> Path:
+    """``path`` as a Path naming an existing chapter file (.py or .ipynb), else ChapterError."""
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise ChapterError(f"chapter must be a path (str or os.PathLike), got {path!r}")
+    path = Path(path)
+    if path.is_dir():
+        raise ChapterError(f"chapter {path} is a folder; it must be a chapter file "
+                           f"({' or '.join(CHAPTER_SUFFIXES)})")
+    if not path.exists():
+        raise ChapterError(f"chapter {path} does not exist; it must be a chapter file "
+                           f"({' or '.join(CHAPTER_SUFFIXES)})")
+    if path.suffix not in CHAPTER_SUFFIXES:
+        raise ChapterError(f"chapter {path} is not a chapter: it must be a jupytext .py file or "
+                           f"an .ipynb notebook, not {path.suffix or 'a file without suffix'}")
+    return path
+
+
+def check_output(path: Any, *, what: str = "output notebook") -> Path:
+    """``path`` as a Path where a file can be written: not a folder, and below no file (the
+    nearest existing folder above it must be a writable folder). Raises ChapterError."""
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise ChapterError(f"{what} must be a path (str or os.PathLike), got {path!r}")
+    path = Path(path)
+    if path.is_dir():
+        raise ChapterError(f"{what} {path} is a folder; it must be a file path")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ChapterError(f"{what} {path} lies under {parent}, which is a file; it "
+                                   "must be a path inside a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise ChapterError(f"{what} {path}: the folder {parent} cannot be written; it "
+                                   "must be a path advlib may write")
+            break
+    return path
 
 
 def chapter_parameters(path: str | Path) -> dict[str, Parameter]:
@@ -108,7 +175,8 @@ def chapter_parameters(path: str | Path) -> dict[str, Parameter]:
             default = ast.literal_eval(node.value)
         except ValueError:
             raise ParameterError(
-                f"{Path(path).name}: the default of parameter {name} is not a literal"
+                f"{Path(path).name}: the default of parameter {name} is not a literal; it must "
+                "be a number, string, bool, list or dict written out"
             ) from None
         if type_name not in _TYPES:
             type_name = type(default).__name__
@@ -145,14 +213,29 @@ def _listing(params: dict[str, Parameter]) -> str:
 
 def parse_value(param: Parameter, value: Any) -> Any:
     """``value`` (a command-line string or a Python value) as the parameter's type, and one of
-    its ``Literal`` choices when it has them."""
+    its ``Literal`` choices when it has them. Floats must be finite (no NaN or inf), also
+    inside lists and dicts."""
     parsed = _parse_typed(param, value)
+    if not _finite(parsed):
+        raise ParameterError(
+            f"parameter {param.name} must be finite (no NaN or inf), got {value!r}"
+        )
     if param.choices is not None and parsed not in param.choices:
         raise ParameterError(
             f"parameter {param.name} must be one of {', '.join(map(repr, param.choices))}, "
             f"got {value!r}"
         )
     return parsed
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(map(_finite, value))
+    if isinstance(value, dict):
+        return all(map(_finite, value.values()))
+    return True
 
 
 def _parse_typed(param: Parameter, value: Any) -> Any:
@@ -194,6 +277,9 @@ def check_parameters(path: str | Path, values: dict[str, Any]) -> dict[str, Any]
 
     Raises :class:`ParameterError` listing the chapter's parameters and types.
     """
+    if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+        raise ParameterError(f"check_parameters: values must be a dict of parameter name → "
+                             f"value, got {type(values).__name__}")
     params = chapter_parameters(path)
     unknown = [name for name in values if name not in params]
     if unknown:
@@ -230,10 +316,10 @@ def run_chapter(
     """
     import papermill
 
-    path = Path(path).resolve()
+    path = _chapter_path(path).resolve()
     values = check_parameters(path, parameters or {})
     nb = chapter_notebook(path)
-    output = Path(output)
+    output = check_output(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})  # the kernel inherits this process's environment

@@ -1,10 +1,10 @@
 """Sphinx extension: the book's pages work with no network.
 
 - Interactive charts: vl-convert ships Vega, Vega-Lite and vega-embed as one JavaScript bundle.
-  It is written once per vl-convert version to ``_build/advlib_static/advlib-vega.js``, wrapped
-  in a function scope (its top-level names, such as ``_``, would otherwise clash with the
-  theme's scripts), served from the site's ``_static/`` and loaded in every page's head, before
-  the charts' inline scripts run.
+  It is written (atomically, as every file here) once per vl-convert version to
+  ``_build/advlib_static/advlib-vega.js``, wrapped in a function scope (its top-level names,
+  such as ``_``, would otherwise clash with the theme's scripts), served from the site's
+  ``_static/`` and loaded in every page's head, before the charts' inline scripts run.
 - Mathematics: MathJax 3 (``tex-svg-full.js``, all TeX extensions, SVG output so no web fonts)
   from the ``django-static-mathjax`` wheel is served from ``_static/mathjax/`` instead of a CDN.
 - Thebe: jupyter-book always loads ``sphinx_thebe``, which puts a CDN address and a
@@ -12,7 +12,8 @@
   launch button off. With ``launch_buttons: {thebe: false}`` its handlers and stylesheet are
   removed, so no page mentions thebe.
 - The summary page (``advlib_summary``, by default ``chapters/11_summary``) collects the claims
-  tables the chapters stored when they ran. When a rebuild re-reads any chapter, the summary is
+  tables the chapters stored when they ran; it is read last, so a cold build executes it after
+  every chapter, those numbered after it too. When a rebuild re-reads any chapter, the summary is
   re-read too and its jupyter-cache record dropped, so it runs again after the chapters and
   never shows a stale table.
 - jupyter-cache keys a chapter's outputs by its code, not by advlib's. The cache folder holds
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import shutil
 from pathlib import Path
 
 from advlib.paths import write_atomic
@@ -35,15 +35,20 @@ BUNDLE = "advlib-vega.js"
 MATHJAX = "mathjax/tex-svg-full.js"
 
 
+_TRAILER = "\n})();\n"
+
+
 def _write_if_changed(path: Path, header: str, make_body) -> Path:
-    if path.is_file():
-        with open(path, encoding="utf-8") as f:
-            if f.read(len(header)) == header:
+    """Write ``header + make_body()`` unless ``path`` already starts with ``header`` and ends
+    with the bundle's closing line (a copy cut short by something other than advlib is
+    written again)."""
+    if path.is_file() and path.stat().st_size > len(header) + len(_TRAILER):
+        with open(path, "rb") as f:
+            start = f.read(len(header.encode()))
+            f.seek(-len(_TRAILER), 2)
+            if start == header.encode() and f.read() == _TRAILER.encode():
                 return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(header + make_body(), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, header + make_body())
     return path
 
 
@@ -56,7 +61,7 @@ def write_vega_bundle(folder: Path) -> Path:
     header = f"/* {versions}: bundled by vl-convert for advbook */\n"
     return _write_if_changed(
         folder / BUNDLE, header,
-        lambda: "(function () {\n" + vlc.javascript_bundle() + "\n})();\n",
+        lambda: "(function () {\n" + vlc.javascript_bundle() + _TRAILER,
     )
 
 
@@ -70,8 +75,7 @@ def copy_mathjax(folder: Path) -> Path | None:
         return None
     target = folder / MATHJAX
     if not (target.is_file() and target.stat().st_size == Path(str(source)).stat().st_size):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(str(source), target)
+        write_atomic(target, source.read_bytes())  # a killed copy never leaves half a MathJax
     return target
 
 
@@ -167,8 +171,18 @@ def _chapters_follow_advlib(app, env, added, changed, removed) -> list[str]:
     return sorted(d for d in env.found_docs if d.startswith("chapters/"))
 
 
+def _summary_read_last(app, env, docnames: list[str]) -> None:
+    """``env-before-read-docs``: read (and so execute) the summary after every other page, so
+    that on a cold build it sees the claims of the chapters that sort after it (12, 13)."""
+    summary = app.config.advlib_summary
+    if summary in docnames:
+        docnames.remove(summary)
+        docnames.append(summary)
+
+
 def setup(app):
     app.add_config_value("advlib_summary", "chapters/11_summary", "env")
+    app.connect("env-before-read-docs", _summary_read_last)
     app.connect("config-inited", _drop_thebe)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("env-get-outdated", _summary_follows_chapters)

@@ -11,11 +11,19 @@
     chart.html         the main result against the first swept parameter (works offline)
     chart.svg          the same chart, static
 
-``<run>`` is made from the given parameters (``eps=0.1,seed=2``). Each run's two files are
-written atomically as it finishes and the table is rebuilt from them, so an interrupted sweep
-keeps what finished, and running the same sweep again skips the runs that succeeded with the
-same chapter source (``resume=False`` / ``--no-resume`` redoes them; failed runs always rerun).
-Runs set ``ADVLIB_RESULTS=off``, so a sweep never overwrites the book's claims tables.
+``<run>`` is made from the given parameters (``eps=0.1,seed=2``). Every file is written
+atomically (:func:`advlib.paths.write_atomic`); each run's two files as it finishes, and the
+table is rebuilt from them, so an interrupted or killed sweep keeps what finished and shows no
+partial file. Running the same sweep again skips the runs that succeeded with the same
+*resume key*: the chapter's source, the science code's digest
+(``advlib.book.sphinxext.advlib_digest``) and the data's identity (:func:`data_identity`)
+(``resume=False`` / ``--no-resume`` redoes them; failed runs always rerun).
+
+A sweep runs a run only while it holds that run's lock (``<out>/.locks/<run>.lock``, released
+by the system when the sweep dies), so two sweeps into one ``--out`` share the work and never
+run the same run twice: a run locked by the other sweep is left to it and picked up from its
+record when it finishes (or run here, if that sweep died). Runs set ``ADVLIB_RESULTS=off``, so
+a sweep never overwrites the book's claims tables.
 """
 
 from __future__ import annotations
@@ -31,23 +39,27 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from advlib.paths import write_atomic
 from advlib.book.runner import ParameterError, chapter_parameters, check_parameters
+from advlib.paths import _host, remove_stale_temporaries, write_atomic
 
 if TYPE_CHECKING:
     import altair as alt
     import pandas as pd
 
-__all__ = ["sweep", "expand_grid", "run_name", "runs_table", "chart", "add_parser", "exit_code"]
+__all__ = ["sweep", "expand_grid", "run_name", "runs_table", "chart", "data_identity",
+           "resume_key", "add_parser", "exit_code"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 """Read by torch (OpenMP), MKL and OpenBLAS when the kernel imports them."""
 FIXED_COLUMNS = ("run", "status", "error", "seconds")
 MAX_FAILED_CODE = 25
+POLL_SECONDS = 0.05  # how often the scheduler looks for finished runs and released locks
+RESUME_KEY = ("chapter_sha256", "advlib_sha256", "data_sha256")
 _SAFE = re.compile(r"^[A-Za-z0-9._+\-]+$")
 
 
@@ -156,7 +168,24 @@ def _child() -> None:
         outcome = {"status": "ok", "error": "", "results": results}
     except Exception as exc:  # noqa: BLE001  (any failure of the chapter is this run's result)
         outcome = {"status": "failed", "error": _error_text(exc), "results": {}}
-    Path(spec["outcome"]).write_text(json.dumps(outcome), encoding="utf-8")
+    write_atomic(spec["outcome"], json.dumps(outcome))
+
+
+_SCRATCH = "advlib-sweep-"
+
+
+def _remove_dead_scratch() -> None:
+    """Remove the scratch folders (``<tmp>/advlib-sweep-<host>-<pid>-*``) of sweeps on this host
+    that were killed before they could delete them."""
+    import shutil
+
+    from advlib.paths import _running
+
+    pattern = re.compile(rf"^{_SCRATCH}{re.escape(_host())}-(\d+)-")
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SCRATCH}*"):
+        match = pattern.match(folder.name)
+        if match and folder.is_dir() and not _running(int(match[1])):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _dask_worker() -> str:
@@ -184,7 +213,7 @@ def _run_one(task: dict, threads: int | dict[str, int], children: _Children | No
     env = {**os.environ, **task["env"], **{v: str(threads) for v in THREAD_VARIABLES}}
     children = children or _Children()
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="advlib-sweep-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{_SCRATCH}{_host()}-{os.getpid()}-") as tmp:
         notebook, result = Path(tmp) / "run.ipynb", Path(tmp) / "outcome.json"
         spec = {"chapter": task["chapter"], "parameters": task["parameters"],
                 "notebook": str(notebook), "outcome": str(result)}
@@ -210,7 +239,7 @@ def _run_one(task: dict, threads: int | dict[str, int], children: _Children | No
 
 
 # --------------------------------------------------------------------------------------------
-# Executors: yield (task, outcome) as runs finish
+# Executors: where runs execute (threads starting processes, or a Dask cluster)
 
 
 def _failed(exc: BaseException) -> dict:
@@ -218,22 +247,57 @@ def _failed(exc: BaseException) -> dict:
             "seconds": None, "worker": None}
 
 
-def _local(tasks: list[dict], workers: int, threads: int) -> Iterator[tuple[dict, dict]]:
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+class _Local:
+    """Runs in processes started by a pool of ``workers`` threads (``threads`` torch threads
+    per run)."""
 
-    children = _Children()
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="advlib-sweep")
-    futures = {pool.submit(_run_one, task, threads, children): task for task in tasks}
-    try:
-        for future in as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except Exception as exc:  # noqa: BLE001
-                yield futures[future], _failed(exc)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-        children.stop()
-        pool.shutdown(wait=True)
+    def __init__(self, workers: int, threads: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.slots, self.threads = workers, threads
+        self.children = _Children()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="advlib-sweep")
+
+    def submit(self, task: dict):
+        return self.pool.submit(_run_one, task, self.threads, self.children)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.children.stop()
+        self.pool.shutdown(wait=True)
+
+
+class _Dask:
+    """Runs on a Dask cluster: a ``LocalCluster`` of ``workers`` (``scheduler="local"``) or the
+    scheduler at an address; as many runs at a time as the cluster has threads."""
+
+    def __init__(self, scheduler: str, workers: int | None, threads: int | None,
+                 runs: int) -> None:
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        if scheduler == "local":
+            self.cluster = LocalCluster(n_workers=workers or min(cores(), runs),
+                                        threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+        self.client = Client(self.cluster if self.cluster is not None else scheduler)
+        self.plan = threads or _cluster_threads(self.client)
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        self.slots = workers or max(1, sum(w["nthreads"] for w in info.values()))
+        self.futures: list = []
+
+    def submit(self, task: dict):
+        future = self.client.submit(_run_one, task, self.plan, pure=False)
+        self.futures.append(future)
+        return future
+
+    def close(self) -> None:
+        self.client.cancel(self.futures)
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def _cluster_threads(client: Any) -> dict[str, int]:
@@ -247,32 +311,78 @@ def _cluster_threads(client: Any) -> dict[str, int]:
             for addr, info in workers.items()}
 
 
-def _dask(tasks: list[dict], scheduler: str, workers: int | None,
-          threads: int | None) -> Iterator[tuple[dict, dict]]:
-    import logging
+# --------------------------------------------------------------------------------------------
+# Run locks: two sweeps into one folder never run the same run twice
 
-    from distributed import Client, LocalCluster, as_completed
 
-    cluster = None
-    if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers or min(cores(), len(tasks)), threads_per_worker=1,
-                               processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-    client = Client(cluster if cluster is not None else scheduler)
-    futures: dict = {}
+class _RunLocks:
+    """One lock file per run under ``<out>/.locks``, taken without waiting (``flock``: the
+    system releases a dead sweep's locks, so a killed sweep blocks nothing)."""
+
+    def __init__(self, out: Path) -> None:
+        self.folder = out / ".locks"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.held: dict[str, Any] = {}
+
+    def claim(self, run: str) -> bool:
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.folder / f"{run}.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        self.held[run] = lock
+        return True
+
+    def release(self, run: str) -> None:
+        lock = self.held.pop(run, None)
+        if lock is not None:
+            lock.release()
+
+    def release_all(self) -> None:
+        for run in list(self.held):
+            self.release(run)
+
+
+def _schedule(tasks: list[dict], executor: Any, locks: _RunLocks,
+              settled: Callable[[dict], bool]) -> Iterator[tuple[dict, dict | None]]:
+    """Execute ``tasks`` on ``executor``, at most ``executor.slots`` at a time, each only while
+    this sweep holds its run's lock; yield ``(task, outcome)`` as runs finish, the lock still
+    held while the caller stores the outcome. A run whose lock another sweep holds is tried
+    again later (never waited for while holding other locks: two sweeps cannot deadlock); once
+    claimed, a run ``settled`` finds finished by the other sweep is yielded with outcome None."""
+    queue, waiting, flying = deque(tasks), [], {}
     try:
-        plan = threads or _cluster_threads(client)
-        futures = {client.submit(_run_one, task, plan, pure=False): task for task in tasks}
-        for future in as_completed(list(futures)):
-            try:
-                yield futures[future], future.result()
-            except Exception as exc:  # noqa: BLE001  (a lost worker fails its run only)
-                yield futures[future], _failed(exc)
+        while queue or waiting or flying:
+            while queue and len(flying) < executor.slots:
+                task = queue.popleft()
+                if not locks.claim(task["run"]):
+                    waiting.append(task)
+                elif settled(task):
+                    locks.release(task["run"])
+                    yield task, None
+                else:
+                    flying[executor.submit(task)] = task
+            if not queue and waiting:
+                queue.extend(waiting)  # the other sweep may have released some by now
+                waiting.clear()
+            done = [future for future in flying if future.done()]
+            if not done:
+                time.sleep(POLL_SECONDS)
+            for future in done:
+                task = flying.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001  (a lost worker fails its run only)
+                    outcome = _failed(exc)
+                try:
+                    yield task, outcome
+                finally:
+                    locks.release(task["run"])
     finally:
-        client.cancel(list(futures))
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        executor.close()
+        locks.release_all()
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,11 +436,13 @@ def runs_table(records: list[dict]) -> "pd.DataFrame":
 
 
 def _write_table(table: "pd.DataFrame", out: Path) -> None:
-    for name, write in (("results.parquet", lambda p: table.to_parquet(p, index=False)),
-                        ("results.csv", lambda p: table.to_csv(p, index=False))):
-        tmp = out / f".{name}.tmp"
-        write(tmp)
-        os.replace(tmp, out / name)  # readers never see half a table
+    """``results.parquet`` and ``results.csv``, each written atomically: never half a table."""
+    import io
+
+    parquet = io.BytesIO()
+    table.to_parquet(parquet, index=False)
+    write_atomic(out / "results.parquet", parquet.getvalue())
+    write_atomic(out / "results.csv", table.to_csv(index=False))
 
 
 def _numeric(table: "pd.DataFrame", column: str) -> bool:
@@ -381,8 +493,65 @@ def chart(table: "pd.DataFrame", metric: str, swept: list[str], *,
 # The sweep
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+_FILE_DIGESTS: dict[tuple, str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, remembered by path, inode, size and change times."""
+    stat = path.stat()
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    if key not in _FILE_DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        _FILE_DIGESTS[key] = digest.hexdigest()
+    return _FILE_DIGESTS[key]
+
+
+def _folder_identity(folder: Path) -> dict[str, Any]:
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        return {"folder": str(folder), "files": None}
+    files = sorted(p for p in folder.iterdir() if "-idx" in p.name and p.is_file())
+    return {"folder": str(folder.resolve()), "files": {p.name: _file_digest(p) for p in files}}
+
+
+def data_identity() -> dict[str, Any]:
+    """What data a run may read, as it is now: each place the chapters' data comes from (full
+    MNIST: ``$ADVLIB_DATA`` and ``<cache>/data/mnist``; Fashion-MNIST: ``$ADVLIB_FASHION_MNIST``
+    and Debian's folder), resolved, with the sha256 of every IDX file in it (None: no such
+    folder), and the sha256 of the embedded digits' file. A copied, replaced or re-pointed data
+    set changes it; hashes are remembered per file by inode, size and times."""
+    import importlib.resources
+
+    from advlib import data
+    from advlib.paths import cache_dir
+
+    places = {"mnist cache": cache_dir() / "data" / "mnist",
+              "fashion-mnist debian": Path(data.FASHION_MNIST_DEBIAN_DIR)}
+    for variable in ("ADVLIB_DATA", "ADVLIB_FASHION_MNIST"):
+        if os.environ.get(variable):
+            places[variable] = Path(os.environ[variable])
+    identity: dict[str, Any] = {name: _folder_identity(folder) for name, folder in places.items()}
+    package, name = data.EMBEDDED_RESOURCE
+    try:
+        with importlib.resources.as_file(importlib.resources.files(package) / name) as path:
+            identity["embedded"] = _file_digest(Path(path))
+    except (ModuleNotFoundError, FileNotFoundError):
+        identity["embedded"] = None
+    return identity
+
+
+def resume_key(chapter: str | Path) -> dict[str, str]:
+    """What a finished run must share with a new one to be skipped: the sha256 of the chapter's
+    source, of the science code (``advlib.book.sphinxext.advlib_digest``) and of
+    :func:`data_identity`."""
+    from advlib.book.sphinxext import advlib_digest
+
+    data = json.dumps(data_identity(), sort_keys=True).encode()
+    return {"chapter_sha256": _file_digest(Path(chapter)), "advlib_sha256": advlib_digest(),
+            "data_sha256": hashlib.sha256(data).hexdigest()}
 
 
 def _load(path: Path) -> dict | None:
@@ -399,9 +568,24 @@ def _save(runs: Path, task: dict, outcome: dict) -> None:
         write_atomic(runs / f"{name}.ipynb", outcome["notebook"])
     else:
         (runs / f"{name}.ipynb").unlink(missing_ok=True)  # not a stale notebook of an older run
-    record = {k: task[k] for k in ("run", "chapter", "chapter_sha256", "parameters", "values")}
+    record = {k: task[k] for k in ("run", "chapter", *RESUME_KEY, "parameters", "values")}
     record.update({k: outcome[k] for k in ("status", "error", "seconds", "worker", "results")})
+    record["finished"] = time.time()
     write_atomic(runs / f"{name}.json", json.dumps(record, indent=1))
+
+
+def _settled(runs: Path, task: dict, *, resume: bool, since: float) -> bool:
+    """Whether ``task`` needs no run: another sweep finished it after ``since`` (whatever its
+    status: a run is never run twice at once), or, with ``resume``, it succeeded before with
+    the same parameters and resume key and its notebook is there."""
+    done = _load(runs / f"{task['run']}.json")
+    if not done:
+        return False
+    if done.get("finished", 0.0) >= since:
+        return True
+    return (resume and done.get("status") == "ok" and done.get("parameters") == task["parameters"]
+            and all(done.get(k) == task[k] for k in RESUME_KEY)
+            and (runs / f"{task['run']}.ipynb").is_file())
 
 
 def _progress(enabled: bool | None, total: int, done: int, desc: str):
@@ -444,37 +628,43 @@ def sweep(
         raise ValueError(f"sweep: workers must be >= 1, got {workers}")
     if threads is not None and threads < 1:
         raise ValueError(f"sweep: threads must be >= 1, got {threads}")
+    check_sweep_arguments(chapter, out=out, metric=metric, scheduler=scheduler)
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
+    for folder in (out, runs):  # what a killed sweep was writing
+        remove_stale_temporaries(folder)
+    _remove_dead_scratch()
 
-    digest = _digest(chapter)
+    since, key = time.time(), resume_key(chapter)
     # the kernel inherits ADVLIB_* settings (the model cache above all); never the book's results
     env = {k: v for k, v in os.environ.items() if k.startswith("ADVLIB_")}
     env["ADVLIB_RESULTS"] = "off"
     tasks = []
     for values in combos:
-        name = run_name(values)
         plain = json.loads(json.dumps(values))
-        done = _load(runs / f"{name}.json")
-        if (resume and done and done.get("status") == "ok" and done.get("parameters") == plain
-                and done.get("chapter_sha256") == digest and (runs / f"{name}.ipynb").is_file()):
-            continue
-        tasks.append({"run": name, "chapter": str(chapter), "chapter_sha256": digest,
+        tasks.append({"run": run_name(values), "chapter": str(chapter), **key,
                       "parameters": plain, "values": {**defaults, **plain}, "env": env})
 
-    finished: Iterator[tuple[dict, dict]] = (done for done in ())  # closable: all resumed
-    if tasks and scheduler is None:
-        workers = workers or min(cores(), len(tasks))
-        finished = _local(tasks, workers, threads or max(1, cores() // workers))
-    elif tasks:
-        finished = _dask(tasks, scheduler, workers, threads)
-    bar = _progress(progress, len(combos), len(combos) - len(tasks), chapter.stem)
+    def settled(task: dict) -> bool:
+        return _settled(runs, task, resume=resume, since=since)
+
+    pending = [task for task in tasks if not settled(task)]
+    finished: Iterator[tuple[dict, dict | None]] = (done for done in ())  # closable: all done
+    if pending:
+        if scheduler is None:
+            workers = workers or min(cores(), len(pending))
+            executor = _Local(workers, threads or max(1, cores() // workers))
+        else:
+            executor = _Dask(scheduler, workers, threads, len(pending))
+        finished = _schedule(pending, executor, _RunLocks(out), settled)
+    bar = _progress(progress, len(combos), len(combos) - len(pending), chapter.stem)
     try:
         with closing(finished):
             for task, outcome in finished:
-                _save(runs, task, outcome)
-                if outcome["status"] != "ok" and not bar.disable:
-                    bar.write(f"failed: {task['run']}: {outcome['error']}", file=sys.stderr)
+                if outcome is not None:  # None: the other sweep into this folder ran it
+                    _save(runs, task, outcome)
+                    if outcome["status"] != "ok" and not bar.disable:
+                        bar.write(f"failed: {task['run']}: {outcome['error']}", file=sys.stderr)
                 bar.update()
     finally:
         bar.close()
@@ -493,9 +683,11 @@ def sweep(
                              f"{', '.join(numeric) or '(none)'}")
     table.attrs.update(metric=metric, swept=swept, out=str(out))
     if metric is not None and (table["status"] == "ok").any():
+        from advlib.book import charts
+
         figure = chart(table, metric, swept, title=f"{chapter.stem}: {metric}")
-        figure.save(str(out / "chart.html"), inline=True)  # vega bundled in: works offline
-        figure.save(str(out / "chart.svg"))
+        charts.save(figure, out / "chart.html")  # vega bundled in: works offline
+        charts.save(figure, out / "chart.svg")
     return table
 
 
@@ -507,6 +699,116 @@ def exit_code(table: "pd.DataFrame") -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# Arguments checked before anything runs
+
+_SCHEDULER = re.compile(r"^((tcp|tls|ws|wss|ucx|inproc)://[^\s/]+|[^\s/:]+:\d+)$")
+
+
+def recorded_names(chapter: str | Path) -> tuple[set[str], set[str], bool]:
+    """What the chapter's source records, read without running it: ``(names, claim_ids,
+    complete)``. ``names`` are the literal names of its ``record`` calls (and the
+    ``paper_<claim>_<field>`` names of ``record_paper``); ``claim_ids`` the literal ids of its
+    ``Claim`` rows; ``complete`` is False when some name or id is computed (an f-string, a
+    variable), so that the lists may miss some."""
+    import ast
+
+    from advlib.book.paper import PAPER
+    from advlib.book.runner import chapter_notebook
+
+    names: set[str] = set()
+    ids: set[str] = set()
+    complete = True
+    for cell in chapter_notebook(chapter).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics: what the cell records is unknown
+            complete = False
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(
+                node.func, "id", None)
+            first = node.args[0] if node.args else None
+            if func == "record":
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    names.add(first.value)
+                elif isinstance(first, ast.Dict) and all(
+                        isinstance(k, ast.Constant) and isinstance(k.value, str)
+                        for k in first.keys):
+                    names.update(k.value for k in first.keys)
+                else:
+                    complete = False
+            elif func == "record_paper":
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and arg.value in PAPER:
+                        names.update(f"paper_{arg.value}_{field}" for field in PAPER[arg.value])
+                    else:
+                        complete = False
+            elif func == "Claim":
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    ids.add(first.value)
+                else:
+                    complete = False
+            elif func == "claims_table":
+                names.add("claims_holding")
+    return names, ids, complete
+
+
+def _metric_known(metric: str, names: set[str], ids: set[str], params: set[str]) -> bool:
+    if metric in names - params or any(metric == f"{n}_recorded" for n in names & params):
+        return True
+    if any(metric.startswith(f"{n}_") for n in names):  # a recorded dict: name_key
+        return True
+    return any(re.fullmatch(rf"{re.escape(i)}(_\d+)?_ours", metric) for i in ids)
+
+
+def check_sweep_arguments(chapter: str | Path, *, out: str | Path, metric: str | None,
+                          scheduler: str | None) -> None:
+    """The checks :func:`sweep` makes before anything runs, besides the grid's: ``out`` is a
+    folder or can be made one; ``metric`` is a numeric result the chapter records (as far as
+    its source says: computed names cannot be checked before a run); ``scheduler`` is None,
+    ``"local"`` or a Dask address. Raises ParameterError."""
+    out = Path(out)
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                where = "is a file" if folder == out else f"lies under {folder}, a file"
+                raise ParameterError(f"sweep: --out {out} {where}; it must be a folder "
+                                     "(created if missing)")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise ParameterError(f"sweep: --out {out}: the folder {folder} cannot be "
+                                     "written; it must be a folder advlib may write to")
+            break
+    if scheduler is not None and scheduler != "local" and not (
+            isinstance(scheduler, str) and _SCHEDULER.match(scheduler)):
+        raise ParameterError(f"sweep: --scheduler must be 'local' or a Dask scheduler address "
+                             f"such as tcp://HOST:8786, got {scheduler!r}")
+    if metric is None:
+        return
+    params = set(chapter_parameters(chapter))
+    if not isinstance(metric, str) or not metric.strip():
+        raise ParameterError(f"sweep: --metric must name a recorded result, got {metric!r}")
+    if metric in params or metric in FIXED_COLUMNS:
+        what = "a parameter" if metric in params else "a column of every sweep table"
+        raise ParameterError(f"sweep: --metric {metric!r} is {what}, not a result; it must name "
+                             "a numeric result the chapter records")
+    if metric.endswith("_verdict") or metric == "data" or re.fullmatch(r"data_\d+", metric):
+        raise ParameterError(f"sweep: --metric {metric!r} is text (a verdict or a data note); it "
+                             "must name a numeric result")
+    names, ids, complete = recorded_names(chapter)
+    if complete and not _metric_known(metric, names, ids, params):
+        shown = sorted(n for n in names if not n.startswith("paper_"))
+        raise ParameterError(
+            f"sweep: --metric {metric!r} is not a result {Path(chapter).name} records; it must be "
+            f"one of: {', '.join(shown) or '(none)'}"
+            + (f", or <claim>_ours for claims {', '.join(sorted(ids))}" if ids else "")
+        )
+
+
+# --------------------------------------------------------------------------------------------
 # Command line
 
 
@@ -515,7 +817,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     for name, *values in args.parameter or []:
         if not values:
             raise ParameterError(f"sweep: -p {name} needs at least one value")
-        grid.setdefault(name, []).extend(values)
+        if name in grid:
+            raise ParameterError(
+                f"sweep: parameter {name} is given twice (-p {name} ... -p {name} ...); give all "
+                f"its values after one -p, e.g. -p {name} {' '.join(grid[name] + values)}"
+            )
+        grid[name] = list(values)
+    from advlib.book.cli import check_environment
+
+    check_environment()  # the runs' kernels inherit $ADVLIB_*: a bad folder fails them all
     try:
         table = sweep(args.chapter, grid, out=args.out, workers=args.workers,
                       scheduler=args.scheduler, resume=args.resume, metric=args.metric,
