@@ -214,7 +214,8 @@ class Recipe:
 
     @property
     def passes_per_step(self) -> int:
-        """Forward and backward passes per step: 1 clean, 3 for FGSM with dropout off, else 2."""
+        """The number of forward and backward passes per step (1 clean, 3 for FGSM with dropout
+        off, else 2)."""
         if not self.adversarial:
             return 1
         fgsm_off = self.training in ("adversarial", "hidden") and self.fgsm_dropout == "off"

@@ -89,7 +89,7 @@ PAPER_PROTOCOL: dict[str, Any] = dict(
     valid=10_000,
     retrain=True,
 )
-"""The paper's protocol, scaled to a CPU budget: the maxout paper's SGD (batch 100, lr .1,
+"""The paper's protocol scaled to a CPU budget. The maxout paper's SGD (batch 100, lr .1,
 momentum .5 → .7, max-norm 1.9365, dropout .2 / .5), its 50,000 / 10,000 validation split and
 early stopping, then retraining on all 60,000 digits. The maxout paper ran until 100 epochs
 passed without improvement and let its momentum rise over 250 epochs; here ``epochs`` caps the
