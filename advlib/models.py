@@ -78,8 +78,31 @@ def softmax_regression() -> SoftmaxRegression:
     return SoftmaxRegression()
 
 
+class _MaxOverPieces(torch.autograd.Function):
+    """max over dim 1 of z (n, pieces, width) → (n, width); the gradient goes to the winning
+    piece. torch's ``amax`` backward also counts ties to share the gradient among them, a
+    division per element that costs more than the max itself; with real-valued affine pieces a
+    tie has probability zero, so each tied piece simply gets the whole gradient here."""
+
+    @staticmethod
+    def forward(ctx, z):
+        out = z.amax(dim=1)
+        ctx.save_for_backward(z, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, out = ctx.saved_tensors
+        return (z == out.unsqueeze(1)) * grad.unsqueeze(1)
+
+
 class Maxout(nn.Module):
-    """Maxout: ``width`` units, each the max of ``pieces`` affine maps; (n, d) → (n, width)."""
+    """Maxout: ``width`` units, each the max of ``pieces`` affine maps; (n, d) → (n, width).
+
+    The affine maps are one ``nn.Linear(d, pieces * width)`` whose output rows are piece-major:
+    row ``p * width + u`` is piece ``p`` of unit ``u``, so the max runs over ``pieces`` contiguous
+    (n, width) slabs (vectorised across units) instead of over groups of ``pieces`` neighbours.
+    """
 
     def __init__(self, in_features: int, width: int, pieces: int) -> None:
         super().__init__()
@@ -89,11 +112,48 @@ class Maxout(nn.Module):
         self.linear = nn.Linear(in_features, width * pieces)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x).view(x.shape[0], self.width, self.pieces).amax(dim=-1)
+        z = self.linear(x).view(x.shape[0], self.pieces, self.width)
+        return _MaxOverPieces.apply(z)
 
     def piece_weights(self) -> torch.Tensor:
         """The weights as (pieces, width, d): ``[p, u]`` is piece ``p`` of unit ``u``."""
-        return self.linear.weight.view(self.width, self.pieces, -1).transpose(0, 1)
+        return self.linear.weight.view(self.pieces, self.width, -1)
+
+
+class _Dropout(torch.autograd.Function):
+    """x · m with m = mask / keep saved for the backward: one multiplication each way."""
+
+    @staticmethod
+    def forward(ctx, x, m):
+        ctx.save_for_backward(m)
+        return x * m
+
+    @staticmethod
+    def backward(ctx, grad):
+        (m,) = ctx.saved_tensors
+        return grad * m, None
+
+
+class Dropout(nn.Module):
+    """Dropout with drop probability ``p``: in training, each element is kept with probability
+    1 − p and scaled by 1/(1 − p), as ``nn.Dropout``. The mask is drawn as uniform floats
+    compared with 1 − p (``torch.rand``), about twice as fast on the CPU as ``nn.Dropout``'s
+    Bernoulli draws, from torch's global generator (seeded runs stay reproducible)."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = 1.0 - self.p
+        m = torch.where(torch.rand(x.shape, dtype=x.dtype, device=x.device) < keep,
+                        1.0 / keep, 0.0)
+        return _Dropout.apply(x, m.to(x.dtype))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 class MaxoutMLP(Classifier):
@@ -120,9 +180,7 @@ class MaxoutMLP(Classifier):
         self.width, self.pieces, self.output = width, pieces, output
         self.max_norm = max_norm
         drop_in, drop_hidden = dropout
-        self.dropouts = nn.ModuleList(
-            [nn.Dropout(drop_in), nn.Dropout(drop_hidden), nn.Dropout(drop_hidden)]
-        )
+        self.dropouts = nn.ModuleList([Dropout(drop_in), Dropout(drop_hidden), Dropout(drop_hidden)])
         self.hidden = nn.ModuleList(
             [Maxout(IN_FEATURES, width, pieces), Maxout(width, width, pieces)]
         )

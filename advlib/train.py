@@ -73,10 +73,12 @@ __all__ = [
     "TRAIN_VERSION",
 ]
 
-TRAIN_VERSION = "2"
+TRAIN_VERSION = "3"
 """The training code's version, which every cache key includes. Bump it when a change to this
-module or to :mod:`advlib.models` changes what a given recipe trains to (2: the recipe became
-the one training configuration; the loop is numerically the same as version 1)."""
+module or to :mod:`advlib.models` changes what a given recipe trains to. 2: the recipe became
+the one training configuration (numerically the same loop as 1). 3: training at the hardware's
+floor (fused optimisers, dropout masks from uniform draws, piece-major maxout, the two halves of
+a 3-pass or noise objective as one batch): same objective and schedule, another random stream."""
 
 MODELS = ("softmax", "maxout", "maxout-sigmoid", "rbf")
 TRAININGS = ("clean", "adversarial", "noise-sign", "noise-uniform", "hidden")
@@ -84,6 +86,8 @@ FGSM_DROPOUT = ("same", "off")
 OPTIMIZERS = ("adam", "sgd")
 EARLY_STOPPING = (None, "clean", "adversarial")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.1}
+CHECKPOINT_SECONDS = 2.0
+"""Least seconds of training between two checkpoints of a run (see :func:`fit`)."""
 SGD_DECAY, SGD_MIN_LR = 1.000004, 1e-6  # the maxout paper's per-step decay and its floor
 
 
@@ -182,8 +186,11 @@ class Recipe:
         object.__setattr__(self, "dropout", tuple(float(p) for p in self.dropout))
         object.__setattr__(self, "momentum", tuple(float(m) for m in self.momentum))
         _check_valid(self.valid, where)
+        check_choice(self.layer, where=where, name="layer", allowed=(1, 2))
+        if self.patience is not None and not self.early_stopping:
+            raise ValueError(f"{where}: patience={self.patience!r} needs early_stopping "
+                             "('clean' or 'adversarial'); without it every epoch runs")
         if self.training == "hidden":
-            check_choice(self.layer, where=where, name="layer", allowed=(1, 2))
             if self.clip is not None:
                 raise ValueError(f"{where}: clip applies to input perturbations, not 'hidden'")
         if self.model not in ("maxout", "maxout-sigmoid") and (
@@ -309,9 +316,10 @@ def fit(
     device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda"; the model ends on the
     CPU. progress: a tqdm bar of epoch, loss and validation error (default: on a terminal).
 
-    checkpoint: a file that holds the run's state after every epoch (written atomically);
-    when it exists at the start, the run resumes from it and ends exactly as an uninterrupted
-    run would. It is removed when training ends.
+    checkpoint: a file that holds the run's state after every epoch (at most one write per
+    :data:`CHECKPOINT_SECONDS`, atomically); when it holds this recipe's run at the start, the
+    run resumes from it and ends exactly as an uninterrupted run would, given the same initial
+    model. It is removed when training ends.
 
     Seeded: the same call gives bit-identical weights on the same machine, device and thread
     count. The model's initial weights come from the caller; the global torch RNG is left as it
@@ -324,7 +332,7 @@ def fit(
         raise TypeError(f"{where}: recipe must be an advlib.train.Recipe, got {type(recipe).__name__}")
     _check_model_fits(model, recipe, where)
     check_finite_model(model, where=where)
-    x, y = as_model_inputs(model, x, y, where=where, pixels=True, classes=2)
+    x, y = as_model_inputs(model, x, y, where=where, pixels=True, classes=2, device="cpu")
     dev = resolve_device(device, where=where)
     if progress is not None:
         check_bool(progress, where=where, name="progress (or None)")
@@ -341,7 +349,7 @@ def fit(
     if test is not None:
         monitored["test"] = as_model_inputs(model, *_pair(test, "test", where), where=where)
 
-    run = _Run(model, recipe, dev, progress, checkpoint)
+    run = _Run(model, recipe, dev, progress, checkpoint, logs=sorted(monitored))
     run.start()
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         run.phase("fit", x_fit, y_fit, recipe.epochs, monitored)
@@ -358,8 +366,9 @@ class _Run:
     """One call of :func:`fit`: the model, its optimiser and generators, the history, and the
     checkpoint that lets an interrupted run go on where it stopped."""
 
-    def __init__(self, model, recipe, device, progress, checkpoint):
+    def __init__(self, model, recipe, device, progress, checkpoint, logs):
         self.model, self.recipe, self.device, self.progress = model, recipe, device, progress
+        self.logs = logs  # the sets logged every epoch: a checkpoint of other logs is not ours
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.history = {"epochs": [], "best_epoch": None,
                         "passes_per_step": recipe.passes_per_step, "device": device.type,
@@ -368,10 +377,11 @@ class _Run:
 
     def start(self):
         self.model.to(self.device)
+        # The caller's model holds the initial weights, on a resumed call as on the first one.
         self.initial = copy.deepcopy(self.model.state_dict())
-        self.resume = _read_checkpoint(self.checkpoint, self.recipe)
+        self.saved_at = time.perf_counter()
+        self.resume = _read_checkpoint(self.checkpoint, self.recipe, self.logs, self.device)
         if self.resume is not None:
-            self.initial = self.resume["initial"]
             self.history = self.resume["history"]
 
     def phase(self, name, x, y, epochs, monitored):
@@ -381,89 +391,109 @@ class _Run:
         stop_on = r.early_stopping if name == "fit" else None
         done = [row for row in self.history["epochs"] if row["phase"] == name]
         if self.resume is not None and self.resume["phase"] != name:
-            return  # resuming a later phase (the retrain): this one is over
+            return  # resuming a later phase: this one is over
         if name == "retrain" and not done:
             model.load_state_dict(self.initial)
         torch.manual_seed(r.seed)  # dropout masks
         order = np.random.default_rng(r.seed)  # minibatch order
         noise = torch.Generator(device=self.device).manual_seed(r.seed)  # noise perturbations
         opt = _optimizer(model, r)
-        best = (math.inf, None)
-        if self.resume is not None and self.resume["phase"] == name:
-            state = self.resume
+        best, stopped = (math.inf, None), False
+        if self.resume is not None:  # the checkpoint of this phase
+            state, self.resume = self.resume, None
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             _set_rng(state["rng"], order, noise, self.device)
-            best = (state["best_error"], state["best"])
-            self.resume = None
-            if state.get("stopped"):  # killed after early stopping ended this phase
-                epochs = len(done)
+            best, stopped = (state["best_error"], state["best"]), state["stopped"]
         x, y = x.to(self.device), y.to(self.device)
         monitored = {k: (xm.to(self.device), ym.to(self.device)) for k, (xm, ym) in monitored.items()}
         steps = math.ceil(len(x) / r.batch_size)
-        bar = tqdm(range(len(done) + 1, epochs + 1), desc=name, disable=not self.progress,
-                   leave=False, unit="epoch")
+        bar = tqdm(range(len(done) + 1, 1 if stopped else epochs + 1), desc=name,
+                   disable=not self.progress, leave=False, unit="epoch")
         for epoch in bar:
             tic = time.perf_counter()
             _set_momentum(opt, r, epoch)
             model.train()
-            total = 0.0
-            for i, idx in enumerate(np.array_split(order.permutation(len(x)), steps)):
-                idx = torch.from_numpy(idx).to(self.device)
+            # One gather per epoch into contiguous tensors; every minibatch is then a view.
+            perm = torch.from_numpy(order.permutation(len(x))).to(self.device)
+            xs, ys = x[perm], y[perm]
+            total, start = 0.0, 0
+            for i, size in enumerate(_batch_sizes(len(x), steps)):
                 _set_lr(opt, r, epoch, i, steps)
-                total += _step(model, opt, x[idx], y[idx], noise, r) * len(idx)
+                rows = slice(start, start + size)
+                total += _step(model, opt, xs[rows], ys[rows], noise, r) * size
+                start += size
             row = {"phase": name, "epoch": epoch, "loss": total / len(x),
                    "seconds": time.perf_counter() - tic}
+            tic = time.perf_counter()
             for set_name, (xm, ym) in monitored.items():
                 row.update(monitor(model, xm, ym, r.valid_eps, clip=r.clip, prefix=set_name))
+            if monitored:
+                row["monitor_seconds"] = time.perf_counter() - tic
             self.history["epochs"].append(row)
-            bar.set_postfix({k: round(v, 4) for k, v in row.items()
-                             if k == "loss" or k.startswith("valid")})
-            stop = False
+            bar.set_postfix({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()
+                             if k in ("epoch", "loss") or k.startswith("valid")})
             if stop_on:
                 error = row["valid_error" if stop_on == "clean" else "valid_adv_error"]
                 if error < best[0]:
                     best = (error, (epoch, copy.deepcopy(model.state_dict())))
-                elif r.patience is not None and epoch - best[1][0] >= r.patience:
-                    stop = True
-            self._save(name, opt, order, noise, best, stop)
-            if stop:
+                elif best[1] is not None and r.patience is not None:
+                    stopped = epoch - best[1][0] >= r.patience
+            self._save(name, opt, order, noise, best, stopped)
+            if stopped:
                 break
         if stop_on:
             self.history["best_epoch"], state = best[1]
             model.load_state_dict(state)
 
     def _save(self, phase, opt, order, noise, best, stopped):
+        """Checkpoint the run after an epoch: always when it stopped early, else when
+        :data:`CHECKPOINT_SECONDS` have passed since the last one (every epoch at paper scale;
+        at the quick scale an epoch takes a fraction of a second and writes would dominate)."""
         if self.checkpoint is None:
             return
+        if not stopped and time.perf_counter() - self.saved_at < CHECKPOINT_SECONDS:
+            return
         state = {
-            "recipe": self.recipe.config(), "phase": phase, "history": self.history,
+            "recipe": self.recipe.config(), "logs": self.logs, "phase": phase,
+            "history": self.history,
             "model": self.model.state_dict(), "optimizer": opt.state_dict(),
-            "initial": self.initial, "best_error": best[0], "best": best[1], "stopped": stopped,
+            "best_error": best[0], "best": best[1], "stopped": stopped,
             "rng": _get_rng(order, noise, self.device),
         }
         buffer = io.BytesIO()
         torch.save(state, buffer)
         write_atomic(self.checkpoint, buffer.getvalue())
+        self.saved_at = time.perf_counter()
 
     def finish(self):
-        self.history["seconds"] = sum(row["seconds"] for row in self.history["epochs"])
+        rows = self.history["epochs"]
+        self.history["seconds"] = sum(r["seconds"] + r.get("monitor_seconds", 0.0) for r in rows)
         self.model.eval().to("cpu")
         if self.checkpoint is not None:
             self.checkpoint.unlink(missing_ok=True)
         return self.history
 
 
-def _read_checkpoint(path: Path | None, recipe: Recipe) -> dict | None:
-    """The saved state of an interrupted run of ``recipe``, or None (no file, unreadable, or
-    another recipe's: those are ignored and overwritten at the next epoch)."""
+def _batch_sizes(n: int, steps: int) -> list[int]:
+    """Sizes of ``steps`` minibatches covering n rows, as ``np.array_split`` cuts them."""
+    return [len(part) for part in np.array_split(np.empty(n, dtype=np.int8), steps)]
+
+
+def _read_checkpoint(path: Path | None, recipe: Recipe, logs: list[str],
+                     device: torch.device) -> dict | None:
+    """The saved state of an interrupted run of ``recipe`` that logged the same sets (``logs``)
+    on the same kind of device, or None (no file, unreadable, another run's: those are ignored
+    and overwritten at the next epoch)."""
     if path is None or not path.is_file():
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # noqa: BLE001  (a torn or foreign file: start afresh)
         return None
-    return state if state.get("recipe") == recipe.config() else None
+    same = (isinstance(state, dict) and state.get("recipe") == recipe.config()
+            and state.get("logs") == logs and state.get("history", {}).get("device") == device.type)
+    return state if same else None
 
 
 def _get_rng(order, noise, device):
@@ -493,28 +523,44 @@ def _step(model, opt, x, y, noise, r: Recipe) -> float:
         _update(model, opt, r)
         return float(loss.detach())
 
-    alpha, eps = r.alpha, r.eps
-    fgsm = r.training in ("adversarial", "hidden")
+    alpha = r.alpha
     layer = r.layer if r.training == "hidden" else 0
-    direction = None
-    if fgsm and r.fgsm_dropout == "off":
-        direction = _eval_gradient(model, x, y, layer)  # the third pass
-    # Clean half. Its backward gives the parameter gradients and, when the FGSM direction is
-    # taken under this same dropout mask, ∇_h J at the perturbed layer as well: one pass for both.
-    need_grad = fgsm and direction is None
-    h = _features(model, x.requires_grad_(need_grad and layer == 0), layer)
-    if need_grad and layer:
+    if r.passes_per_step == 2 and r.training in ("adversarial", "hidden"):
+        return _step_same_mask(model, opt, x, y, layer, penalty, r)
+
+    # The perturbation is known before the clean half: the FGSM direction from the net with
+    # dropout off (a pass of its own), or noise. Then both halves are one batch of 2n rows, each
+    # row with its own dropout mask, and one forward and backward serve both.
+    if r.training in ("adversarial", "hidden"):
+        eta = r.eps * _eval_gradient(model, x, y, layer).sign()
+    else:
+        h_shape = _features(model, x[:1], layer).shape[1:]
+        eta = r.eps * _noise((len(x), *h_shape), r.training, noise, x)
+    n = len(x)
+    if layer == 0:
+        x_adv = x + eta
+        if r.clip is not None:
+            x_adv = x_adv.clamp(*r.clip)
+        scores = model(torch.cat([x, x_adv]))
+    else:
+        h = _features(model, torch.cat([x, x]), layer)
+        scores = model.forward_from(layer, h + torch.cat([torch.zeros_like(eta), eta]))
+    clean, adv = _objective(model, scores[:n], y), _objective(model, scores[n:], y)
+    (alpha * clean + (1 - alpha) * adv + penalty).backward()
+    _update(model, opt, r)
+    return float(alpha * clean.detach() + (1 - alpha) * adv.detach())
+
+
+def _step_same_mask(model, opt, x, y, layer, penalty, r: Recipe) -> float:
+    """FGSM training with the direction under the clean half's dropout mask: the clean half's
+    backward gives the parameter gradients and ∇_h J at the perturbed layer together, then the
+    adversarial half is a pass of its own (two passes per step)."""
+    h = _features(model, x.requires_grad_(layer == 0), layer)
+    if layer:
         h.retain_grad()
     clean = _objective(model, _forward_from(model, h, layer), y)
-    (alpha * clean + penalty).backward()
-    if fgsm:
-        eta = eps * (direction if direction is not None else h.grad).sign()
-    elif r.training == "noise-sign":
-        eta = eps * (torch.randint(0, 2, h.shape, generator=noise, dtype=h.dtype,
-                                   device=h.device) * 2 - 1)
-    else:  # noise-uniform
-        eta = eps * (torch.rand(h.shape, generator=noise, dtype=h.dtype, device=h.device) * 2 - 1)
-
+    (r.alpha * clean + penalty).backward()
+    eta = r.eps * h.grad.sign()
     # Adversarial half: a fresh forward (new dropout mask) from the perturbed representation.
     if layer == 0:
         x_adv = x.detach() + eta
@@ -524,9 +570,17 @@ def _step(model, opt, x, y, noise, r: Recipe) -> float:
     else:
         scores = model.forward_from(layer, model.features(x, layer) + eta)
     adv = _objective(model, scores, y)
-    ((1 - alpha) * adv).backward()
+    ((1 - r.alpha) * adv).backward()
     _update(model, opt, r)
-    return float(alpha * clean.detach() + (1 - alpha) * adv.detach())
+    return float(r.alpha * clean.detach() + (1 - r.alpha) * adv.detach())
+
+
+def _noise(shape, kind, generator, like):
+    """±1 at random ("noise-sign") or U(−1, 1) ("noise-uniform"), of ``shape``, like ``like``."""
+    if kind == "noise-sign":
+        bits = torch.randint(0, 2, shape, generator=generator, dtype=like.dtype, device=like.device)
+        return bits * 2 - 1
+    return torch.rand(shape, generator=generator, dtype=like.dtype, device=like.device) * 2 - 1
 
 
 def _objective(model, scores, y):
@@ -563,10 +617,12 @@ def _update(model, opt, r: Recipe):
 
 
 def _optimizer(model, r: Recipe):
+    # fused: one kernel per step for all parameters (torch's default for-each Adam costs as
+    # much as the step's matrix products on the CPU; fused is four times faster)
     lr = r.lr if r.lr is not None else DEFAULT_LR[r.optimizer]
     if r.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=lr)
-    return torch.optim.SGD(model.parameters(), lr=lr, momentum=r.momentum[0])
+        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=r.momentum[0], fused=True)
 
 
 def _set_lr(opt, r: Recipe, epoch: int, step: int, steps: int) -> None:

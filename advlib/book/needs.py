@@ -10,6 +10,7 @@ and ``tests/test_book.py`` checks after a build that this list covers them.
 
 from __future__ import annotations
 
+from advlib.checks import check_seed
 from advlib.train import Recipe
 from advlib.zoo import recipe
 
@@ -53,6 +54,10 @@ def book_recipes(
 ) -> list[Recipe]:
     """The recipes the chapters need at ``scale`` (each once, in chapter order): of every
     chapter, or of the chapter stems in ``chapters``."""
+    if chapters is not None and (isinstance(chapters, str) or not all(
+            isinstance(c, str) for c in chapters)):
+        raise TypeError(f"book_recipes: chapters must be a list of chapter stems, got {chapters!r}")
+    seed = check_seed(seed, where="book_recipes")
     unknown = sorted(set(chapters or ()) - set(NEEDS))
     if unknown:
         raise ValueError(f"book_recipes: no chapter {unknown}; chapters are {sorted(NEEDS)}")
