@@ -480,9 +480,6 @@ def test_a_checkpoint_of_another_recipe_or_a_torn_one_is_ignored(tmp_path, every
         assert not checkpoint.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="train.fit resumes a checkpoint written without test "
-                   "curves in a run that logs them (the check compares only recipe.config(), "
-                   "which hashes curves as False): the first epochs lack test_error")
 def test_a_run_logging_test_curves_does_not_resume_a_checkpoint_without_them(tmp_path,
                                                                             every_epoch):
     x, y = _data(200)
@@ -714,9 +711,6 @@ def test_the_progress_bar_shows_loss_and_validation_error(capsys):
     assert capsys.readouterr().err == ""  # progress=False writes nothing
 
 
-@pytest.mark.xfail(strict=True, reason="train.fit's bar sets the postfix inside the loop, before "
-                   "tqdm counts the epoch (and tqdm redraws the count at most every .1 s): the "
-                   "last render says 0/2 beside epoch 2's numbers")
 def test_the_progress_bar_shows_the_epoch_its_numbers_are_of(capsys):
     last = _bar(capsys, epochs=2, early_stopping="clean", valid=0.2)[-1]
     assert "2/2" in last or "epoch=2" in last, last

@@ -254,9 +254,6 @@ def test_train_all_trains_what_the_cache_lacks_once(own_cache):
     assert [r["status"] for r in again] == ["cached", "cached"] and len(own_cache) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="zoo._cached only checks that the file exists, not that "
-                   "the stored history has the test curves a curves=True recipe needs: train_all "
-                   "reports it 'cached' and the chapter trains it again")
 def test_train_all_trains_a_recipe_whose_stored_model_lacks_its_curves(own_cache):
     zoo.trained(zoo.recipe("softmax", epochs=1))
     rows = zoo.train_all([zoo.recipe("softmax", epochs=1, curves=True)], progress=False)
