@@ -17,8 +17,8 @@ each row's gradient sign is the one the whole batch would give.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F

@@ -24,8 +24,8 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from filelock import FileLock

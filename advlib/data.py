@@ -34,9 +34,9 @@ import json
 import lzma
 import os
 import zlib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -700,7 +700,7 @@ def validation_split(
     held = np.minimum(held, counts - 1)
     rng = np.random.default_rng(seed)
     fit, valid = [], []
-    for label, k in zip(labels, held):
+    for label, k in zip(labels, held, strict=False):
         members = rng.permutation(np.flatnonzero(y == label))
         valid.append(members[:k])
         fit.append(members[k:])

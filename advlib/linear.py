@@ -736,7 +736,7 @@ def penalty_history(fits: dict) -> pd.DataFrame:
         if objective == "clean" or "penalty_weight" not in fit.history:
             continue
         h = fit.history
-        for epoch, weight, penalty in zip(h["epoch"], h["penalty_weight"], h["penalty"]):
+        for epoch, weight, penalty in zip(h["epoch"], h["penalty_weight"], h["penalty"], strict=True):
             rows.append({"training": f"{objective}, eps = {e:g}", "objective": objective,
                          "eps": f"{e:g}", "epoch": epoch, "L1 coefficient / eps": weight / e,
                          "penalty added to the loss": penalty})

@@ -222,7 +222,7 @@ def adversarial(
     return torch.cat([
         bim(model, xb, yb, eps, step, steps, clip=clip, random_start=attack == "pgd",
             generator=gen)
-        for xb, yb in zip(x.split(1000), y.split(1000))
+        for xb, yb in zip(x.split(1000), y.split(1000), strict=True)
     ]).cpu()
 
 
@@ -379,7 +379,7 @@ def scores_along_fgsm(
     s = fgsm_direction(model, x, y)
     out = []
     with frozen(model), torch.no_grad():
-        for xi, si in zip(x, s):
+        for xi, si in zip(x, s, strict=True):
             line = xi[None, :] + eps[:, None] * si[None, :]  # (m, d)
             out.append(torch.cat([model(b) for b in line.split(batch_size)]))
     return torch.stack(out).numpy()
@@ -700,7 +700,7 @@ def attack_study(
     """
     eps_values = [float(e) for e in sizes.values()]
     if not (eps_values and eps_values[0] > 0
-            and all(a < b for a, b in zip(eps_values, eps_values[1:]))):
+            and all(a < b for a, b in zip(eps_values, eps_values[1:], strict=False))):
         raise ValueError(f"attack_study: sizes must be positive and increasing, got {dict(sizes)}")
     for name in (clean, trained, *([loss_of] if loss_of else [])):
         if name not in models:
@@ -709,17 +709,8 @@ def attack_study(
     headline_clip = (0.0, 1.0) if clip else None
     grid = sorted({float(e) for e in eps_grid} | {0.0, *eps_values})
     curve = robustness_curve(models, x, y, grid, clip=headline_clip)
-    parts = []
-    for clipped in (clip, not clip):
-        for attack in ("fgsm", "pgd"):
-            if clipped == clip and attack == "fgsm":  # the curve has these
-                part = curve[curve["eps"].isin(eps_values)]
-            else:
-                part = robustness_curve(models, x, y, eps_values, attack=attack,
-                                        clip=(0.0, 1.0) if clipped else None, steps=steps,
-                                        seed=seed)
-            parts.append(part.assign(attack=attack, pixels=PIXEL_RULES[clipped]))
-    attacks = pd.concat(parts, ignore_index=True)
+    attacks = _attacks_both_rules(models, x, y, eps_values, curve, clip=clip, steps=steps,
+                                  seed=seed)
 
     def error(name, attack, e, pixels):
         row = attacks[(attacks["model"] == name) & (attacks["attack"] == attack)
@@ -735,15 +726,7 @@ def attack_study(
             for attack in ("fgsm", "pgd"):
                 out[f"{key}_{attack}_{size}"] = error(name, attack, e, headline)
                 out[f"{key}_{attack}_{size}_beside"] = error(name, attack, e, beside)
-    ck, tk = keys[clean], keys[trained]
-    for size in sizes:
-        for tail in ("", "_beside"):
-            for attack in ("fgsm", "pgd"):
-                out[f"gain_{attack}_{size}{tail}"] = (out[f"{ck}_{attack}_{size}{tail}"]
-                                                      - out[f"{tk}_{attack}_{size}{tail}"])
-            fgsm_gain = out[f"gain_fgsm_{size}{tail}"]  # no share of a gain FGSM does not show
-            out[f"gain_kept_{size}{tail}"] = (out[f"gain_pgd_{size}{tail}"] / fgsm_gain
-                                              if fgsm_gain > 0 else None)
+    out.update(_gains(out, keys[clean], keys[trained], sizes))
     top = eps_values[-1]
     below = curve[(curve["model"] == trained) & (curve["eps"] > 0) & (curve["eps"] < top)]
     peak = below.loc[below["error"].idxmax()] if len(below) else None
@@ -765,6 +748,38 @@ def attack_study(
                     models[loss_of], x, y, e, attack=attack, clip=headline_clip, steps=steps,
                     seed=seed)
     return {"curve": curve, "attacks": attacks, "numbers": out}
+
+
+def _attacks_both_rules(models, x, y, eps_values, curve, *, clip, steps, seed) -> pd.DataFrame:
+    """FGSM and PGD at ``eps_values`` under both pixel rules, the headline rule (``clip``)
+    first; the headline FGSM rows come from ``curve``."""
+    parts = []
+    for clipped in (clip, not clip):
+        for attack in ("fgsm", "pgd"):
+            if clipped == clip and attack == "fgsm":  # the curve has these
+                part = curve[curve["eps"].isin(eps_values)]
+            else:
+                part = robustness_curve(models, x, y, eps_values, attack=attack,
+                                        clip=(0.0, 1.0) if clipped else None, steps=steps,
+                                        seed=seed)
+            parts.append(part.assign(attack=attack, pixels=PIXEL_RULES[clipped]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _gains(out: Mapping[str, float], ck: str, tk: str, sizes: Mapping[str, float]) -> dict:
+    """``gain_<attack>_<size>`` (clean key ``ck``'s error minus trained key ``tk``'s) and
+    ``gain_kept_<size>`` (PGD's gain over FGSM's, None when FGSM shows none), each also with
+    ``_beside``, from :func:`attack_study`'s numbers ``out``."""
+    gains: dict[str, float | None] = {}
+    for size in sizes:
+        for tail in ("", "_beside"):
+            for attack in ("fgsm", "pgd"):
+                gains[f"gain_{attack}_{size}{tail}"] = (out[f"{ck}_{attack}_{size}{tail}"]
+                                                        - out[f"{tk}_{attack}_{size}{tail}"])
+            fgsm_gain = gains[f"gain_fgsm_{size}{tail}"]  # no share of a gain FGSM does not show
+            gains[f"gain_kept_{size}{tail}"] = (gains[f"gain_pgd_{size}{tail}"] / fgsm_gain
+                                                if fgsm_gain > 0 else None)
+    return gains
 
 
 def attack_table(attacks: pd.DataFrame, *, headline: str = "unclipped") -> pd.DataFrame:
@@ -830,7 +845,7 @@ def first_order_gain(model: torch.nn.Module, x: Any, y: Any, eps: float, *,
                                                                  name="seed"))
     measured = predicted = random = 0.0
     with frozen(model):
-        for xb, yb in zip(x.split(chunk_rows(x)), y.split(chunk_rows(x))):
+        for xb, yb in zip(x.split(chunk_rows(x)), y.split(chunk_rows(x)), strict=True):
             grad = input_gradient(model, xb, yb)  # of the chunk's mean loss
             signs = torch.randint(0, 2, xb.shape, generator=gen, device=xb.device) * 2 - 1
             with torch.no_grad():

@@ -17,11 +17,14 @@ blank in every training digit, which only a perturbation ever changes).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from advlib.checks import check_real
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["weight_images", "top_share", "spread", "energy_share", "localisation"]
 
@@ -100,7 +103,7 @@ def unit_images(model: Any, units: int, *, piece: int = 0) -> np.ndarray:
     return weight_images(layer.piece_weights()[piece, :units])
 
 
-def localisation_table(models: dict, blank: Any, fraction: float = 0.1) -> "pd.DataFrame":
+def localisation_table(models: dict, blank: Any, fraction: float = 0.1) -> pd.DataFrame:
     """For each model (a dict name → maxout net), over its first-layer weight images: the mean
     ``top-{fraction} energy share``, the mean ``spread (pixels)`` and the mean ``energy on blank
     pixels`` (``blank``: a (784,) bool mask, e.g. pixels blank in every training digit).

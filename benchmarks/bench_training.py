@@ -155,6 +155,19 @@ def art_trainer(width: int, x, y):
     return epoch, "ART AdversarialTrainer (FGSM eps .25, ratio .5, no max-norm)"
 
 
+def interleaved(kinds: dict, reps: int) -> dict[str, list[float]]:
+    """Seconds of each kind's epoch over ``reps`` rounds, every round timing every kind once in
+    turn (a first round warms up and is not counted)."""
+    seconds: dict[str, list[float]] = {k: [] for k in kinds}
+    for rep in range(reps + 1):
+        for kind, epoch in kinds.items():
+            t = epoch()
+            if rep:
+                seconds[kind].append(t)
+            print(f"  rep {rep} {kind:34s} {t:7.2f} s", flush=True)
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="timed epochs of each kind")
@@ -178,16 +191,10 @@ def main() -> None:
             notes.append(note)
             if epoch is not None:
                 kinds[note.split(" (")[0]] = epoch
-    seconds = {k: [] for k in kinds}
-    for rep in range(args.reps + 1):  # the first round warms up and is not counted
-        for kind, epoch in kinds.items():
-            t = epoch()
-            if rep:
-                seconds[kind].append(t)
-            print(f"  rep {rep} {kind:34s} {t:7.2f} s", flush=True)
+    seconds = interleaved(kinds, args.reps)
 
     def ratio(a: str, b: str) -> float:
-        return statistics.median(p / q for p, q in zip(seconds[a], seconds[b]))
+        return statistics.median(p / q for p, q in zip(seconds[a], seconds[b], strict=True))
 
     print(f"\n{N:,} digits: {source}; batch {BATCH}; advlib TRAIN_VERSION {TRAIN_VERSION}; "
           f"{torch.get_num_threads()} torch thread(s); {platform.processor() or platform.machine()}"

@@ -63,11 +63,17 @@ import altair as alt
 
 from advlib.book import charts, record
 from advlib.book.paper import PAPER
-from advlib.book.results import (Claim, at_most, claims_table, data_note, record_paper, when,
-                                 within)
+from advlib.book.results import Claim, at_most, claims_table, data_note, record_paper, when, within
 from advlib.data import describe_dataset, load_dataset
-from advlib.measure import (adversarial, curve_summary, example_digits, fgsm_summary,
-                            first_order_gain, perturbation_summary, robustness_curve)
+from advlib.measure import (
+    adversarial,
+    curve_summary,
+    example_digits,
+    fgsm_summary,
+    first_order_gain,
+    perturbation_summary,
+    robustness_curve,
+)
 from advlib.rotation import rotation_attack, rotation_curve, rotation_summary
 from advlib.zoo import history_summary, recipe, scale_dataset, trained
 

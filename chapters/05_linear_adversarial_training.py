@@ -332,7 +332,7 @@ record({"l1_coefficient": maxout_recipes["l1"].l1, "noise_test": noise["test"],
             "sgd_plain"].describe(), "maxout_recipe": maxout_recipes["plain"].describe(),
         "paper_recipe": recipe("maxout", scale="paper").describe(),
         **{f"maxout_{tag}_{kind}_error": float(mt.loc[tag, column]) for tag in names
-           for kind, column in zip(("train", "test", "fgsm"), mt.columns)}})
+           for kind, column in zip(("train", "test", "fgsm"), mt.columns, strict=False)}})
 (mt.rename(index=names).assign(optimiser=[r.optimizer for r in maxout_recipes.values()],
                                 **{"first-layer L1": [r.l1 for r in maxout_recipes.values()]})
  .style.format("{:.1%}", subset=["train error", "test error", "FGSM test error"]))

@@ -96,12 +96,27 @@ import pandas as pd
 
 from advlib.book import charts, record
 from advlib.book.paper import PAPER
-from advlib.book.results import (Claim, at_least, at_most, claims_table, data_note,
-                                 record_paper, when)
+from advlib.book.results import (
+                                 Claim,
+                                 at_least,
+                                 at_most,
+                                 claims_table,
+                                 data_note,
+                                 record_paper,
+                                 when,
+)
 from advlib.data import describe_dataset, load_dataset
-from advlib.measure import (BIM_STEP_FACTOR, BIM_STEPS, activation_scale, bim_errors,
-                            fgsm_summary, robustness_curve, spared_fgsm_error, transfer_table,
-                            zero_gradient_share)
+from advlib.measure import (
+                                 BIM_STEP_FACTOR,
+                                 BIM_STEPS,
+                                 activation_scale,
+                                 bim_errors,
+                                 fgsm_summary,
+                                 robustness_curve,
+                                 spared_fgsm_error,
+                                 transfer_table,
+                                 zero_gradient_share,
+)
 from advlib.weights import localisation_table, unit_images
 from advlib.zoo import history_summary, recipe, scale_dataset, trained
 
@@ -178,7 +193,7 @@ ends = {name: [row for row in histories[name]["epochs"] if row["phase"] == "fit"
 record({"curve_min_adv_clean": min(row[f"{curve}_adv_error"]
                                    for row in histories["maxout"]["epochs"]),
         **{f"curve_{kind}_{short}": ends[name][f"{curve}{column}"]
-           for short, name in zip(("clean", "same", "off"), curve_models)
+           for short, name in zip(("clean", "same", "off"), curve_models, strict=False)
            for kind, column in (("adv", "_adv_error"), ("clean", "_error"))}})
 
 # %% [markdown]

@@ -67,7 +67,7 @@ from advlib.zoo import recipe, scale_dataset, trained
 # name in the book (and its colour) → the advlib.zoo recipe, and the short key of its records
 MODELS = {"softmax regression": "softmax", "maxout": "maxout",
           "maxout (adversarial, dropout off)": "maxout-adversarial-dropout-off", "rbf": "rbf"}
-KEYS = dict(zip(MODELS, ("softmax", "maxout", "adv", "rbf")))
+KEYS = dict(zip(MODELS, ("softmax", "maxout", "adv", "rbf"), strict=False))
 ADV = "maxout (adversarial, dropout off)"  # the adversarially trained network
 SIZES = {"small": float(eps_small), "large": float(eps_large)}
 headline, beside = measure.PIXEL_RULES[clip], measure.PIXEL_RULES[not clip]

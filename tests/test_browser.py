@@ -22,9 +22,9 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from sphinx_external_toc.parsing import parse_toc_yaml
@@ -468,7 +468,7 @@ def test_helper_figures_draw_offline_with_a_tooltip_on_every_kind(browser, tmp_p
     page = _chart_page(tmp_path, html, bundle.name)
     report = check_page(browser, page.as_uri(), _local(tmp_path.as_uri()))
     assert report.problems() == []
-    tips = dict(zip(figures, (c.tooltip for c in report.charts)))
+    tips = dict(zip(figures, (c.tooltip for c in report.charts), strict=False))
     assert all(tips.values()), tips
     assert "predicted" in tips["digit_grid"] and "confidence" in tips["digit_grid"]
     assert "model" in tips["rate_chart"] and "eps" in tips["rate_chart"]

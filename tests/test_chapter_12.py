@@ -141,12 +141,12 @@ def b_rows_match_the_records(rows, run, prefix):
     """The 13 B rows of one data set against the values recorded under ``prefix``."""
     assert [row["claim"] for row in rows] == ["B1"] * 8 + ["B2"] * 2 + ["B3", "B4", "B5"]
     pairs = [(key, size) for key in ("softmax", "maxout", "adv", "rbf") for size in SIZES]
-    for row, (key, size) in zip(rows, pairs):
+    for row, (key, size) in zip(rows, pairs, strict=True):
         pgd, fgsm = run[f"{prefix}{key}_pgd_{size}"], run[f"{prefix}{key}_fgsm_{size}"]
         assert row["ours_value"] == pytest.approx(pgd)
         assert row["verdict"] == ("holds" if pgd >= fgsm else "differs")
         assert "Madry" in row["paper"]
-    for row, size in zip(rows[8:10], SIZES):
+    for row, size in zip(rows[8:10], SIZES, strict=False):
         kept = run[f"{prefix}gain_kept_{size}"]
         assert row["verdict"] == ("not run" if kept is None else
                                   "holds" if kept <= 0.5 else "differs")

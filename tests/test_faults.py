@@ -229,7 +229,7 @@ def test_a_killed_download_leaves_no_partial_file_and_the_rerun_completes(tmp_pa
     for point in range(points):
         folder = tmp_path / f"mnist-{point}"
         proc, log, _ = _download(tmp_path, folder, f"killed-{point}", delay=0.01)
-        wait_for(lambda: log.is_file(), what="the download to start")
+        wait_for(lambda log=log: log.is_file(), what="the download to start")
         time.sleep(rng.uniform(0.0, 0.8))  # four files of 16 chunks, 10 ms each: 0.64 s
         kill(proc)
         problems = _visible_download_problems(folder)
@@ -333,9 +333,9 @@ def test_a_killed_cache_write_leaves_no_partial_entry_and_the_rerun_completes(tm
         folder = tmp_path / f"models-{point}"
         folder.mkdir()
         proc = child(tmp_path, CACHE, str(folder), str(tmp_path / f"t{point}.json"), "0.2")
-        wait_for(lambda: (folder / "training").is_file(), what="training to start")
+        wait_for(lambda folder=folder: (folder / "training").is_file(), what="training to start")
         if moment == "mid-write":
-            wait_for(lambda: any(p.name.endswith(".tmp") for p in folder.iterdir()),
+            wait_for(lambda folder=folder: any(p.name.endswith(".tmp") for p in folder.iterdir()),
                      what="the write's temporary file")
         else:
             time.sleep(moment)
@@ -359,7 +359,7 @@ def test_two_processes_asking_for_one_model_train_it_once(tmp_path):
     folder = tmp_path / "models"
     folder.mkdir()
     first = child(tmp_path, CACHE, str(folder), str(tmp_path / "a.json"), "0.5", "2")
-    wait_for(lambda: (folder / "training").is_file(), what="the first to start training")
+    wait_for(lambda folder=folder: (folder / "training").is_file(), what="the first to start training")
     second = child(tmp_path, CACHE, str(folder), str(tmp_path / "b.json"), "0.5", "2")
     finish(first), finish(second)
     a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
@@ -564,7 +564,7 @@ def test_a_killed_sweep_leaves_readable_files_and_the_rerun_completes_the_same_t
     for point in range(points):
         out, log = tmp_path / f"s{point}", tmp_path / f"s{point}.log"
         proc = _sweep(tmp_path, chapter, out, f"killed{point}", log)
-        wait_for(lambda: log.is_file(), what="the first run to start")
+        wait_for(lambda log=log: log.is_file(), what="the first run to start")
         time.sleep(rng.uniform(0.0, 0.8) * duration)
         kill(proc)
         time.sleep(1.5)  # its orphaned run processes notice and exit
@@ -593,7 +593,7 @@ def test_two_sweeps_into_one_folder_share_the_runs_and_never_run_one_twice(tmp_p
     out, log, peers = tmp_path / "shared", tmp_path / "runs.log", tmp_path / "entered"
     peers.mkdir()
     first = _sweep(tmp_path, chapter, out, "a", log, peers)
-    wait_for(lambda: log.is_file(), what="the first sweep's first run")
+    wait_for(lambda log=log: log.is_file(), what="the first sweep's first run")
     second = _sweep(tmp_path, chapter, out, "b", log, peers)
     finish(first), finish(second)
     a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")

@@ -19,7 +19,7 @@ def toy():
     rng = np.random.default_rng(0)
     centres = rng.uniform(0, 1, (3, 5))
     sizes = (30, 50, 70)
-    x = np.concatenate([c + 0.1 * rng.standard_normal((n, 5)) for c, n in zip(centres, sizes)])
+    x = np.concatenate([c + 0.1 * rng.standard_normal((n, 5)) for c, n in zip(centres, sizes, strict=True)])
     y = np.concatenate([np.full(n, k) for k, n in enumerate(sizes)])
     return x.astype(np.float32), y.astype(np.int64)
 

@@ -136,7 +136,7 @@ def study():
     torch.manual_seed(0)
     models = {"softmax regression": one_pixel_model(4.0), "maxout": one_pixel_model(10.0),
               "maxout (adversarial, dropout off)": one_pixel_model(30.0), "rbf": rbf_network()}
-    keys = dict(zip(models, ("softmax", "maxout", "adv", "rbf")))
+    keys = dict(zip(models, ("softmax", "maxout", "adv", "rbf"), strict=True))
     return measure.attack_study(models, x, y, [0.0, 0.1], {"small": 0.2, "large": 0.4},
                                 keys=keys, clean="maxout",
                                 trained="maxout (adversarial, dropout off)", steps=3,

@@ -271,7 +271,7 @@ def test_sgd_follows_the_maxout_papers_schedule(lr_end, momentum_epochs):
     finally:
         hook.remove()
     assert len(seen) == 6  # 3 epochs of 2 steps
-    lrs, momenta = zip(*seen)
+    lrs, momenta = zip(*seen, strict=True)
     if lr_end is None:
         assert lrs == pytest.approx([0.1 / 1.000004 ** k for k in range(6)], rel=1e-12)
         assert momenta == pytest.approx([0.5, 0.5, 0.5 + 0.2 / 249, 0.5 + 0.2 / 249,

@@ -15,15 +15,18 @@ import math
 import os
 import re
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html import escape
-from pathlib import Path
-from collections.abc import Mapping
 from numbers import Real
-from typing import Any, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from advlib.book.paths import book_root
 from advlib.paths import write_atomic
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "record",
@@ -398,7 +401,7 @@ def book_claims(root: Path | str, chapters: list[str]) -> list[dict]:
     return sorted(built + kept, key=_claim_order)
 
 
-def verdict_counts(rows: list[dict]) -> "pd.DataFrame":
+def verdict_counts(rows: list[dict]) -> pd.DataFrame:
     """Rows per scale, kind of verdict (``rule``: the direction or rule the paper states;
     ``paper's number``: reproduced within tolerance or not) and verdict: columns ``scale``,
     ``kind``, ``verdict``, ``rows``."""

@@ -40,9 +40,10 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from advlib.book.runner import ParameterError, chapter_parameters, check_parameters
 from advlib.paths import _host, remove_stale_temporaries, write_atomic
@@ -82,7 +83,7 @@ def expand_grid(chapter: str | Path, grid: dict[str, Any]) -> list[dict[str, Any
         parsed = [check_parameters(chapter, {name: v})[name] for v in values]
         # 0.1 and 0.10 are one run, not two
         columns[name] = [v for i, v in enumerate(parsed) if v not in parsed[:i]]
-    return [dict(zip(columns, combo)) for combo in itertools.product(*columns.values())]
+    return [dict(zip(columns, combo, strict=True)) for combo in itertools.product(*columns.values())]
 
 
 def _shown(value: Any) -> str:
@@ -400,7 +401,7 @@ def _flatten(results: dict[str, Any], reserved: set[str]) -> dict[str, Any]:
         if name == "claims" and isinstance(value, list):
             ids = [claim.get("claim", "claim") for claim in value]
             seen: dict[str, int] = {}
-            for claim, cid in zip(value, ids):
+            for claim, cid in zip(value, ids, strict=False):
                 seen[cid] = seen.get(cid, 0) + 1
                 key = f"{cid}_{seen[cid]}" if ids.count(cid) > 1 else cid
                 row[f"{key}_verdict"] = claim.get("verdict")
@@ -415,7 +416,7 @@ def _flatten(results: dict[str, Any], reserved: set[str]) -> dict[str, Any]:
     return row
 
 
-def runs_table(records: list[dict]) -> "pd.DataFrame":
+def runs_table(records: list[dict]) -> pd.DataFrame:
     """One row per run from the runs' JSON records: run, the chapter's parameters (all of them,
     defaults filled in), status, error, seconds, then the flattened results."""
     import pandas as pd
@@ -435,7 +436,7 @@ def runs_table(records: list[dict]) -> "pd.DataFrame":
     return table
 
 
-def _write_table(table: "pd.DataFrame", out: Path) -> None:
+def _write_table(table: pd.DataFrame, out: Path) -> None:
     """``results.parquet`` and ``results.csv``, each written atomically: never half a table."""
     import io
 
@@ -445,13 +446,13 @@ def _write_table(table: "pd.DataFrame", out: Path) -> None:
     write_atomic(out / "results.csv", table.to_csv(index=False))
 
 
-def _numeric(table: "pd.DataFrame", column: str) -> bool:
+def _numeric(table: pd.DataFrame, column: str) -> bool:
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     return is_numeric_dtype(table[column]) and not is_bool_dtype(table[column])
 
 
-def default_metric(table: "pd.DataFrame", parameters: list[str]) -> str | None:
+def default_metric(table: pd.DataFrame, parameters: list[str]) -> str | None:
     """The first numeric result that differs between successful runs, else the first numeric
     result (parameters and their recorded echoes excluded)."""
     skip = set(parameters) | set(FIXED_COLUMNS) | {f"{p}_recorded" for p in parameters}
@@ -465,8 +466,8 @@ def _field(name: str) -> str:
     return name.replace(".", "\\.")  # vega-lite reads a dot as a nested field
 
 
-def chart(table: "pd.DataFrame", metric: str, swept: list[str], *,
-          title: str = "") -> "alt.Chart":
+def chart(table: pd.DataFrame, metric: str, swept: list[str], *,
+          title: str = "") -> alt.Chart:
     """An altair chart of ``metric`` against the first swept parameter that varies, one line per
     combination of the others. Failed runs are left out."""
     import altair as alt
@@ -608,7 +609,7 @@ def sweep(
     metric: str | None = None,
     threads: int | None = None,
     progress: bool | None = None,
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """Run ``chapter`` for every combination of ``grid`` (name → list of values); return the
     results table (one row per run, see ``runs_table``), also written under ``out``.
 
@@ -691,7 +692,7 @@ def sweep(
     return table
 
 
-def exit_code(table: "pd.DataFrame") -> int:
+def exit_code(table: pd.DataFrame) -> int:
     """0 when every run succeeded, else 100 + the number of failed runs (at most 125), so that
     it never reads as 1 (a crash), 2 (bad parameters) or a signal (128 and up)."""
     failed = int((table["status"] != "ok").sum()) if len(table) else 0
