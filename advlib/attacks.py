@@ -214,8 +214,9 @@ def _gradient_and_scores(model, x, y, *, out=None):
     return grad, scores.detach()
 
 
-def _signed_gradient_step(model, x, y, alpha, lower, upper, out=None, *, check=None, scores=None,
-                          output=None):
+def _signed_gradient_step(
+    model, x, y, alpha, lower, upper, out=None, *, check=None, scores=None, output=None
+):
     """clamp(x + alpha·sign(∇ₓJ(θ, x, y)), lower, upper), chunk by chunk, into ``out``.
 
     alpha: float or (n, 1) tensor; lower, upper: floats, (n, d) tensors, or None (no clamp).
@@ -298,7 +299,14 @@ def fgsm_with_scores(
     chunks = [] if scores else None
     with frozen(model):
         x_adv = _signed_gradient_step(
-            model, x, y, _per_example(eps, x), lo, hi, check=("fgsm", clip), scores=chunks,
+            model,
+            x,
+            y,
+            _per_example(eps, x),
+            lo,
+            hi,
+            check=("fgsm", clip),
+            scores=chunks,
             output=_output_check(model, y, "fgsm"),
         )
     return x_adv, torch.cat(chunks) if scores else None
@@ -346,8 +354,16 @@ def bim(
     step = _per_example(step, x)
     with frozen(model):
         for i in range(steps):
-            _signed_gradient_step(model, adv, y, step, lower, upper, adv,
-                                  output=_output_check(model, y, "bim") if i == 0 else None)
+            _signed_gradient_step(
+                model,
+                adv,
+                y,
+                step,
+                lower,
+                upper,
+                adv,
+                output=_output_check(model, y, "bim") if i == 0 else None,
+            )
     return adv
 
 
@@ -365,7 +381,15 @@ def pgd(
 ) -> torch.Tensor:
     """Projected gradient descent (Madry et al., 2018): :func:`bim` from a random start."""
     return bim(
-        model, x, y, eps, step, steps, clip=clip, random_start=True, generator=generator,
+        model,
+        x,
+        y,
+        eps,
+        step,
+        steps,
+        clip=clip,
+        random_start=True,
+        generator=generator,
         seed=seed,
     )
 

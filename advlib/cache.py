@@ -52,13 +52,16 @@ def model_key(config: dict, data_id: str, version: str = TRAIN_VERSION) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def model_path(config: dict, data_id: str, *, name: str = "model",
-               folder: str | Path | None = None) -> Path:
+def model_path(
+    config: dict, data_id: str, *, name: str = "model", folder: str | Path | None = None
+) -> Path:
     """Where the model of ``config`` trained on ``data_id`` is (or will be) stored."""
     where = "model_path"
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
-        raise ValueError(f"{where}: name must be a non-empty file-name prefix of letters, digits, "
-                         f"'.', '_' and '-' (no '/'), got {name!r}")
+        raise ValueError(
+            f"{where}: name must be a non-empty file-name prefix of letters, digits, "
+            f"'.', '_' and '-' (no '/'), got {name!r}"
+        )
     if folder is not None:
         if isinstance(folder, bool) or not isinstance(folder, (str, os.PathLike)):
             raise TypeError(f"{where}: folder must be None or a path, got {type(folder).__name__}")
@@ -77,11 +80,13 @@ def _check_key_parts(config, data_id, where) -> None:
     try:
         json.dumps(config, sort_keys=True)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{where}: config must be JSON-able (numbers, strings, lists, dicts): "
-                        f"{exc}") from None
+        raise TypeError(
+            f"{where}: config must be JSON-able (numbers, strings, lists, dicts): {exc}"
+        ) from None
     if not (isinstance(data_id, str) and data_id):
-        raise TypeError(f"{where}: data_id must be a non-empty string (advlib.data.dataset_id), "
-                        f"got {data_id!r}")
+        raise TypeError(
+            f"{where}: data_id must be a non-empty string (advlib.data.dataset_id), got {data_id!r}"
+        )
 
 
 def load_or_train(
@@ -113,8 +118,10 @@ def load_or_train(
         if not callable(value):
             raise TypeError(f"{where}: {arg} must be a function, got {type(value).__name__}")
     if accept is not None and not callable(accept):
-        raise TypeError(f"{where}: accept must be None or a function of the history, got "
-                        f"{type(accept).__name__}")
+        raise TypeError(
+            f"{where}: accept must be None or a function of the history, got "
+            f"{type(accept).__name__}"
+        )
     path = model_path(config, data_id, name=name, folder=folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     for written in (path, path.with_suffix(".ckpt")):  # what a killed writer left half-written
@@ -122,8 +129,9 @@ def load_or_train(
     key = path.stem.rsplit("-", 1)[-1]
     model = make()
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"{where}: make() must return a torch.nn.Module, got "
-                        f"{type(model).__name__}")
+        raise TypeError(
+            f"{where}: make() must return a torch.nn.Module, got {type(model).__name__}"
+        )
     if path.exists():  # the common case needs no lock
         history = _load(path, model, key, warn=False)
         if history is not None and (accept is None or accept(history)):
@@ -137,24 +145,32 @@ def load_or_train(
             model = make()  # a failed or refused load has filled some of the weights
         history = train(model, path.with_suffix(".ckpt"))
         if not isinstance(history, dict):
-            raise TypeError(f"{where}: train(model, checkpoint) must return the history, a dict; "
-                            f"got {type(history).__name__} (nothing was stored)")
+            raise TypeError(
+                f"{where}: train(model, checkpoint) must return the history, a dict; "
+                f"got {type(history).__name__} (nothing was stored)"
+            )
         store(path, key, config, model.state_dict(), history)
     return model, history
 
 
 def store(path: Path, key: str, config: dict, state_dict: dict, history: dict) -> None:
     """Write one cache entry atomically: CPU copies of the weights, the config, the history."""
-    if not (isinstance(state_dict, dict)
-            and all(isinstance(v, torch.Tensor) for v in state_dict.values())):
-        raise TypeError(f"store: state_dict must be a dict of name → tensor (model.state_dict()), "
-                        f"got {type(state_dict).__name__}")
+    if not (
+        isinstance(state_dict, dict)
+        and all(isinstance(v, torch.Tensor) for v in state_dict.values())
+    ):
+        raise TypeError(
+            f"store: state_dict must be a dict of name → tensor (model.state_dict()), "
+            f"got {type(state_dict).__name__}"
+        )
     _check_key_parts(config, key, "store")
     try:
         json.dumps(history)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"store: history must be JSON-able (numbers, strings, lists, dicts): "
-                        f"{exc}; nothing was written") from None
+        raise TypeError(
+            f"store: history must be JSON-able (numbers, strings, lists, dicts): "
+            f"{exc}; nothing was written"
+        ) from None
     if not _finite(state_dict):
         raise ValueError(
             f"cache: refusing to store {path.name}: its weights hold NaN or inf values "
@@ -172,9 +188,7 @@ def store(path: Path, key: str, config: dict, state_dict: dict, history: dict) -
 
 
 def _finite(state_dict: dict) -> bool:
-    return all(
-        bool(torch.isfinite(v).all()) for v in state_dict.values() if v.is_floating_point()
-    )
+    return all(bool(torch.isfinite(v).all()) for v in state_dict.values() if v.is_floating_point())
 
 
 def _load(path: Path, model: torch.nn.Module, key: str, *, warn: bool) -> dict | None:
@@ -194,8 +208,7 @@ def _load(path: Path, model: torch.nn.Module, key: str, *, warn: bool) -> dict |
     except Exception as exc:  # noqa: BLE001  (truncated zip, bad pickle, wrong tensors alike)
         if warn:
             warnings.warn(
-                f"cached model {path} is unusable ({type(exc).__name__}: {exc}); "
-                "training it again",
+                f"cached model {path} is unusable ({type(exc).__name__}: {exc}); training it again",
                 CacheWarning,
                 stacklevel=3,
             )

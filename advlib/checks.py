@@ -174,9 +174,7 @@ def check_x(
             f"{where}: {name} must have a floating dtype (float32 or float64), got {x.dtype}"
         )
     if ndim is not None and len(x.shape) != ndim:
-        raise ValueError(
-            f"{where}: {name} must have {ndim} dimensions, got shape {tuple(x.shape)}"
-        )
+        raise ValueError(f"{where}: {name} must have {ndim} dimensions, got shape {tuple(x.shape)}")
     if features is not None and (len(x.shape) == 0 or x.shape[-1] != features):
         raise ValueError(
             f"{where}: {name} must have {features} features in its last dimension "
@@ -211,9 +209,7 @@ def check_x_values(
     return x
 
 
-def check_labels(
-    y: Any, *, where: str, n: int, num_classes: int | None, name: str = "y"
-) -> Any:
+def check_labels(y: Any, *, where: str, n: int, num_classes: int | None, name: str = "y") -> Any:
     """Check class labels: 1-d integers in ``0..num_classes-1`` (>= 0 when ``num_classes`` is
     None), one per example."""
     if not (hasattr(y, "shape") and hasattr(y, "dtype")):
@@ -240,7 +236,9 @@ def check_labels(
 def check_pm1_labels(y: Any, *, where: str, n: int, name: str = "y") -> Any:
     """Check binary labels for logistic regression: 1-d, one per example, every value -1 or +1."""
     if not (hasattr(y, "shape") and hasattr(y, "dtype")):
-        raise TypeError(f"{where}: {name} must be a tensor or array of ±1 labels, got {_describe(y)}")
+        raise TypeError(
+            f"{where}: {name} must be a tensor or array of ±1 labels, got {_describe(y)}"
+        )
     if not (_is_integer(y) or _is_floating(y)):
         raise TypeError(f"{where}: {name} must be numeric ±1 labels, got dtype {y.dtype}")
     if tuple(y.shape) != (n,):
@@ -309,16 +307,15 @@ def check_namespace(*arrays: Any, where: str):
     try:
         return array_namespace(*arrays)
     except TypeError:
-        kinds = ", ".join(sorted({type(a).__module__.split(".")[0] + "." + type(a).__name__
-                                  for a in arrays}))
+        kinds = ", ".join(
+            sorted({type(a).__module__.split(".")[0] + "." + type(a).__name__ for a in arrays})
+        )
         raise TypeError(
             f"{where}: the arrays must all be NumPy or all CuPy arrays, got {kinds}"
         ) from None
 
 
-def check_weights(
-    w: Any, b: Any, *, where: str, features: int, multiclass: bool
-) -> int | None:
+def check_weights(w: Any, b: Any, *, where: str, features: int, multiclass: bool) -> int | None:
     """Check linear-model parameters against ``features`` (d, the size of a row of x).
 
     Logistic regression (``multiclass=False``): ``w`` of shape (d,), ``b`` a real or a 0-d array.
@@ -332,8 +329,10 @@ def check_weights(
     if not _is_floating(w):
         raise TypeError(f"{where}: {wname} must have a floating dtype, got {w.dtype}")
     shape = tuple(w.shape)
-    if len(shape) != (2 if multiclass else 1) or shape[0] != features or (
-        multiclass and shape[1] < 2
+    if (
+        len(shape) != (2 if multiclass else 1)
+        or shape[0] != features
+        or (multiclass and shape[1] < 2)
     ):
         raise ValueError(
             f"{where}: {wname} must have shape {want}"
@@ -359,8 +358,8 @@ def check_weights(
                 + (", one bias per class" if multiclass else " (a scalar)")
                 + f", got shape {tuple(b.shape)}"
             )
-        b_ok = len(b.shape) == 0 and math.isfinite(float(b)) or (
-            len(b.shape) == 1 and _all_finite(b)
+        b_ok = (
+            len(b.shape) == 0 and math.isfinite(float(b)) or (len(b.shape) == 1 and _all_finite(b))
         )
     if not (_all_finite(w) and b_ok):
         raise ValueError(f"{where}: {wname} and b must be finite, but they hold NaN or inf values")
@@ -410,8 +409,11 @@ def check_real(
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{where}: {name} must be a real number {span}, got {_describe(value)}")
     v = float(value)
-    ok = math.isfinite(v) and (v > low if open_low else v >= low) and (
-        v < high if open_high else v <= high)
+    ok = (
+        math.isfinite(v)
+        and (v > low if open_low else v >= low)
+        and (v < high if open_high else v <= high)
+    )
     if not ok:
         raise ValueError(f"{where}: {name} must be a finite number {span}, got {value!r}")
     return v
@@ -480,8 +482,9 @@ def as_tensor(a: Any, *, where: str, name: str = "x") -> Any:
     raise TypeError(f"{where}: {name} must be a torch tensor or a NumPy array, got {_describe(a)}")
 
 
-def as_labels(y: Any, *, where: str, n: int, num_classes: int | None, device: Any = None,
-              name: str = "y") -> Any:
+def as_labels(
+    y: Any, *, where: str, n: int, num_classes: int | None, device: Any = None, name: str = "y"
+) -> Any:
     """``y`` as an int64 tensor of class labels (n,) in 0..num_classes-1 (>= 0 when None):
     NumPy arrays are converted; another integer dtype is a TypeError saying how to convert."""
     import torch
@@ -504,7 +507,9 @@ def check_folder(path: Any, *, where: str, name: str, create: bool = False):
     from pathlib import Path
 
     if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{where}: {name} must be a path (str or os.PathLike), got {_describe(path)}")
+        raise TypeError(
+            f"{where}: {name} must be a path (str or os.PathLike), got {_describe(path)}"
+        )
     folder = Path(path).expanduser()
     if not folder.exists() and create:
         try:
@@ -515,14 +520,16 @@ def check_folder(path: Any, *, where: str, name: str, create: bool = False):
                 f"({exc.strerror or exc}); it must be a folder advlib may write to"
             ) from None
     if not folder.exists():
-        raise ValueError(f"{where}: {name} names {folder}, which does not exist; it must be a "
-                         "folder")
+        raise ValueError(
+            f"{where}: {name} names {folder}, which does not exist; it must be a folder"
+        )
     if not folder.is_dir():
-        raise ValueError(f"{where}: {name} names {folder}, which is a file; it must be a "
-                         "folder")
+        raise ValueError(f"{where}: {name} names {folder}, which is a file; it must be a folder")
     if not os.access(folder, os.R_OK | os.X_OK):
-        raise ValueError(f"{where}: {name} names the folder {folder}, which cannot be read "
-                         "(permission denied); it must be a folder advlib may read")
+        raise ValueError(
+            f"{where}: {name} names the folder {folder}, which cannot be read "
+            "(permission denied); it must be a folder advlib may read"
+        )
     return folder
 
 
@@ -532,7 +539,9 @@ def check_file(path: Any, *, where: str, name: str):
     from pathlib import Path
 
     if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{where}: {name} must be a path (str or os.PathLike), got {_describe(path)}")
+        raise TypeError(
+            f"{where}: {name} must be a path (str or os.PathLike), got {_describe(path)}"
+        )
     file = Path(path).expanduser()
     if file.is_dir():
         raise ValueError(f"{where}: {name} {file} is a folder; it must be a file")
@@ -553,21 +562,26 @@ def resolve_device(device: Any, *, where: str):
 
     if isinstance(device, torch.device):
         device = device.type if device.index is None else str(device)
-    if not isinstance(device, str) or device.split(":")[0] not in DEVICES or (
-        ":" in device and not device.startswith("cuda:")
+    if (
+        not isinstance(device, str)
+        or device.split(":")[0] not in DEVICES
+        or (":" in device and not device.startswith("cuda:"))
     ):
-        raise ValueError(f"{where}: device must be one of {', '.join(DEVICES)} (or 'cuda:N'); "
-                         f"got {device!r}")
+        raise ValueError(
+            f"{where}: device must be one of {', '.join(DEVICES)} (or 'cuda:N'); got {device!r}"
+        )
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"{where}: device {device!r} asked for, but torch sees no GPU; use "
-                         "'cpu' or 'auto'")
+        raise ValueError(
+            f"{where}: device {device!r} asked for, but torch sees no GPU; use 'cpu' or 'auto'"
+        )
     try:
         return torch.device(device)
     except RuntimeError:
-        raise ValueError(f"{where}: device must be 'cuda' or 'cuda:N' with N a GPU index, got "
-                         f"{device!r}") from None
+        raise ValueError(
+            f"{where}: device must be 'cuda' or 'cuda:N' with N a GPU index, got {device!r}"
+        ) from None
 
 
 def model_device(model: Any):
@@ -631,8 +645,14 @@ def as_model_inputs(
 
     check_model(model, where=where)
     x = as_tensor(x, where=where)
-    check_x(x, where=where, ndim=2, features=getattr(model, "in_features", None),
-            clip=(0.0, 1.0) if pixels else None, values=True)
+    check_x(
+        x,
+        where=where,
+        ndim=2,
+        features=getattr(model, "in_features", None),
+        clip=(0.0, 1.0) if pixels else None,
+        values=True,
+    )
     dtype = _floating_dtype(model)
     if dtype is not None and x.dtype != dtype:
         raise TypeError(

@@ -172,8 +172,10 @@ def _parse_idx(raw: bytes, path: Path) -> np.ndarray:
         )
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DataError(f"IDX file {path} is truncated inside its header ({len(raw)} bytes); "
-                        f"its header must hold {header} bytes")
+        raise DataError(
+            f"IDX file {path} is truncated inside its header ({len(raw)} bytes); "
+            f"its header must hold {header} bytes"
+        )
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = int(np.prod(shape))
     payload = len(raw) - header
@@ -322,8 +324,10 @@ def _full_mnist_folder(where: str, *, partial: bool = False) -> Path | None:
     if not folder.exists():
         return None
     if not folder.is_dir():
-        raise DataError(f"{where}: {folder}, where advlib keeps MNIST, is a file; it must be a "
-                        "folder (remove the file)")
+        raise DataError(
+            f"{where}: {folder}, where advlib keeps MNIST, is a file; it must be a "
+            "folder (remove the file)"
+        )
     missing = _missing_idx(folder, _MNIST_STEMS)
     if len(missing) == len(_MNIST_STEMS) or (missing and partial):
         return None
@@ -409,8 +413,10 @@ def verify_mnist(folder: str | Path) -> Path:
         raise DataError(str(exc)) from None
     missing = _missing_idx(folder, _MNIST_STEMS)
     if missing:
-        raise DataError(f"verify_mnist: {folder} lacks {', '.join(missing)}; full MNIST must hold "
-                        "all four IDX files (gzipped or not)")
+        raise DataError(
+            f"verify_mnist: {folder} lacks {', '.join(missing)}; full MNIST must hold "
+            "all four IDX files (gzipped or not)"
+        )
     for stem in _MNIST_STEMS:
         path = _find_idx(folder, stem)
         _check_content(_read_decompressed(path), path, stem)
@@ -497,8 +503,12 @@ def download_mnist(
                 for mirror in mirrors:
                     try:
                         pooch.retrieve(
-                            mirror + name, known_hash=f"sha256:{sha}", fname=name, path=staging,
-                            downloader=downloader, progressbar=False,
+                            mirror + name,
+                            known_hash=f"sha256:{sha}",
+                            fname=name,
+                            path=staging,
+                            downloader=downloader,
+                            progressbar=False,
                         )
                     except Exception as exc:  # noqa: BLE001  (network, HTTP, hash errors)
                         errors.append(f"{mirror}{name}: {exc}")
@@ -534,8 +544,9 @@ def _fashion_folder(directory, where: str) -> Path | None:
     Debian's location is None when it is not there."""
     if directory is not None:
         try:
-            return check_folder(_idx_path(directory, where, "directory"), where=where,
-                                name="directory")
+            return check_folder(
+                _idx_path(directory, where, "directory"), where=where, name="directory"
+            )
         except ValueError as exc:
             raise DataError(str(exc)) from None
     env = _env_folder("ADVLIB_FASHION_MNIST", where)
@@ -559,11 +570,17 @@ def load_fashion_mnist(
     images_stem, labels_stem, _ = _IDX_FILES[split]
     if folder is None or _missing_idx(folder, (images_stem, labels_stem)):
         looked = folder if folder is not None else FASHION_MNIST_DEBIAN_DIR
-        asked = "directory" if directory is not None else (
-            "$ADVLIB_FASHION_MNIST" if os.environ.get("ADVLIB_FASHION_MNIST") else None)
-        hint = (f"the folder {asked} names must hold them" if asked else
-                "install them with `apt-get install dataset-fashion-mnist` or point "
-                "$ADVLIB_FASHION_MNIST at a folder holding them")
+        asked = (
+            "directory"
+            if directory is not None
+            else ("$ADVLIB_FASHION_MNIST" if os.environ.get("ADVLIB_FASHION_MNIST") else None)
+        )
+        hint = (
+            f"the folder {asked} names must hold them"
+            if asked
+            else "install them with `apt-get install dataset-fashion-mnist` or point "
+            "$ADVLIB_FASHION_MNIST at a folder holding them"
+        )
         raise DataError(
             f"{where}: Fashion-MNIST {split} files ({images_stem}[.gz], {labels_stem}[.gz]) not "
             f"found; looked in {looked}: {hint}"
@@ -613,16 +630,19 @@ def describe_dataset(name: str) -> str:
     # the sizes from the label files alone (a few kB), not from loading the images again; full
     # MNIST's are checked by content like every file read of it
     read = _read_verified if name == "mnist" else (lambda path, stem: read_idx(path))
-    n_train, n_test = (len(read(_find_idx(folder, _IDX_FILES[split][1]), _IDX_FILES[split][1]))
-                       for split in SPLITS)
+    n_train, n_test = (
+        len(read(_find_idx(folder, _IDX_FILES[split][1]), _IDX_FILES[split][1])) for split in SPLITS
+    )
     full = (n_train, n_test) == (_IDX_FILES["train"][2], _IDX_FILES["test"][2])
     if name == "mnist":
         what = "MNIST, the standard split" if full else "MNIST IDX files"
         paper = "as in the paper" if full else "the paper used 60,000 / 10,000"
         return f"{what} from {folder}: {n_train:,} training and {n_test:,} test digits, {paper}"
     size = "at full size" if full else "(a smaller copy than the standard 60,000 / 10,000)"
-    return (f"Fashion-MNIST {size} from {folder}: {n_train:,} training and {n_test:,} test "
-            "images (not in the paper)")
+    return (
+        f"Fashion-MNIST {size} from {folder}: {n_train:,} training and {n_test:,} test "
+        "images (not in the paper)"
+    )
 
 
 def _idx_folder(name: str) -> Path | None:
@@ -662,8 +682,9 @@ def binary_subset(
                 f"holds: {sorted(set(y.tolist()))[:10]}"
             )
     if negative == positive:
-        raise ValueError(f"{where}: negative and positive must be two different classes, got "
-                         f"{negative} for both")
+        raise ValueError(
+            f"{where}: negative and positive must be two different classes, got {negative} for both"
+        )
     keep = (y == negative) | (y == positive)
     return x[keep], np.where(y[keep] == positive, 1, -1).astype(np.int64)
 
@@ -694,8 +715,9 @@ def validation_split(
         for i in np.argsort(-(share - held), kind="stable")[: int(fraction) - held.sum()]:
             held[i] += 1
     else:
-        fraction = check_real(fraction, where=where, name="fraction", low=0.0, high=1.0,
-                              open_low=True, open_high=True)
+        fraction = check_real(
+            fraction, where=where, name="fraction", low=0.0, high=1.0, open_low=True, open_high=True
+        )
         held = np.maximum(1, np.round(fraction * counts).astype(int))
     held = np.minimum(held, counts - 1)
     rng = np.random.default_rng(seed)
@@ -704,7 +726,10 @@ def validation_split(
         members = rng.permutation(np.flatnonzero(y == label))
         valid.append(members[:k])
         fit.append(members[k:])
-    fit_idx, valid_idx = rng.permutation(np.concatenate(fit)), rng.permutation(np.concatenate(valid))
+    fit_idx, valid_idx = (
+        rng.permutation(np.concatenate(fit)),
+        rng.permutation(np.concatenate(valid)),
+    )
     return x[fit_idx], y[fit_idx], x[valid_idx], y[valid_idx]
 
 

@@ -63,8 +63,14 @@ class GaussianClassifier(Classifier):
     or with ``attack_loss="cross-entropy"`` the plain cross-entropy (see the module).
     """
 
-    def __init__(self, means: torch.Tensor, variances: torch.Tensor, log_priors: torch.Tensor,
-                 covariance: str, attack_loss: str = "log-odds") -> None:
+    def __init__(
+        self,
+        means: torch.Tensor,
+        variances: torch.Tensor,
+        log_priors: torch.Tensor,
+        covariance: str,
+        attack_loss: str = "log-odds",
+    ) -> None:
         super().__init__()
         self.num_classes, self.in_features = means.shape
         self.covariance, self.attack_loss = covariance, attack_loss
@@ -75,10 +81,14 @@ class GaussianClassifier(Classifier):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         precision = 1.0 / self.variances  # (k, d)
         # Σ_i (x_i − μ_ki)² / σ²_ki as three matmuls instead of an (n, k, d) tensor
-        quad = (x * x) @ precision.T - 2 * x @ (precision * self.means).T + (
-            precision * self.means**2).sum(dim=1)
-        log_norm = -0.5 * (torch.log(self.variances).sum(dim=1)
-                           + self.in_features * math.log(2 * math.pi))
+        quad = (
+            (x * x) @ precision.T
+            - 2 * x @ (precision * self.means).T
+            + (precision * self.means**2).sum(dim=1)
+        )
+        log_norm = -0.5 * (
+            torch.log(self.variances).sum(dim=1) + self.in_features * math.log(2 * math.pi)
+        )
         return self.log_priors + log_norm - 0.5 * quad
 
     def loss(self, scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -139,8 +149,9 @@ def gaussian_classifier(
         variances = onehot.T @ centred**2 / counts[:, None]
     variances = variances + var_smoothing
     log_priors = torch.log(counts.double() / counts.sum())
-    model = GaussianClassifier(means.float(), variances.float().contiguous(),
-                               log_priors.float(), covariance, attack_loss)
+    model = GaussianClassifier(
+        means.float(), variances.float().contiguous(), log_priors.float(), covariance, attack_loss
+    )
     return model.eval()
 
 
@@ -157,20 +168,39 @@ def saturated_share(model: GaussianClassifier, x: Any) -> float:
     return float((p_y == 1.0).float().mean())
 
 
-def cross_entropy_fgsm_error(x_train: Any, y_train: Any, x_test: Any, y_test: Any, eps: float,
-                             *, covariance: str = "shared", var_smoothing: float = 0.01) -> float:
+def cross_entropy_fgsm_error(
+    x_train: Any,
+    y_train: Any,
+    x_test: Any,
+    y_test: Any,
+    eps: float,
+    *,
+    covariance: str = "shared",
+    var_smoothing: float = 0.01,
+) -> float:
     """The FGSM error at ``eps`` (unclipped) of the Gaussian classifier fitted to (x_train,
     y_train) when the attack differentiates the plain cross-entropy instead of the log-odds
     of a mistake: the numerical trap the module describes, measured on (x_test, y_test)."""
     from advlib.measure import evaluate
 
-    model = gaussian_classifier(x_train, y_train, covariance=covariance,
-                                var_smoothing=var_smoothing, attack_loss="cross-entropy")
+    model = gaussian_classifier(
+        x_train,
+        y_train,
+        covariance=covariance,
+        var_smoothing=var_smoothing,
+        attack_loss="cross-entropy",
+    )
     return evaluate(model, x_test, y_test, eps, clip=None)["error"]
 
 
-def smoothing_sweep(x_train: Any, y_train: Any, x_test: Any, y_test: Any, eps: float,
-                    smoothings: Any = (0.001, 0.003, 0.01, 0.03, 0.1)) -> pd.DataFrame:
+def smoothing_sweep(
+    x_train: Any,
+    y_train: Any,
+    x_test: Any,
+    y_test: Any,
+    eps: float,
+    smoothings: Any = (0.001, 0.003, 0.01, 0.03, 0.1),
+) -> pd.DataFrame:
     """Clean and FGSM (``eps``, unclipped) test error of both Gaussian classifiers for each
     ``var_smoothing`` of ``smoothings``: one row per (covariance, data, var_smoothing) with
     ``log10 var_smoothing`` and ``error``."""
@@ -181,9 +211,15 @@ def smoothing_sweep(x_train: Any, y_train: Any, x_test: Any, y_test: Any, eps: f
         for cov in COVARIANCES:
             model = gaussian_classifier(x_train, y_train, covariance=cov, var_smoothing=smoothing)
             for kind, e in (("clean", 0.0), ("FGSM", eps)):
-                rows.append({"covariance": cov, "data": kind, "var_smoothing": smoothing,
-                             "log10 var_smoothing": math.log10(smoothing),
-                             "error": evaluate(model, x_test, y_test, e, clip=None)["error"]})
+                rows.append(
+                    {
+                        "covariance": cov,
+                        "data": kind,
+                        "var_smoothing": smoothing,
+                        "log10 var_smoothing": math.log10(smoothing),
+                        "error": evaluate(model, x_test, y_test, e, clip=None)["error"],
+                    }
+                )
     return pd.DataFrame(rows)
 
 

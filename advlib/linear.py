@@ -102,8 +102,10 @@ def backend(name: str = "auto") -> ModuleType:
     cupy = _cupy_with_gpu()
     if cupy is None:
         if name == "cupy":
-            raise ValueError("backend: 'cupy' needs CuPy installed and a visible GPU; neither "
-                             "is available here (use 'numpy' or 'auto')")
+            raise ValueError(
+                "backend: 'cupy' needs CuPy installed and a visible GPU; neither "
+                "is available here (use 'numpy' or 'auto')"
+            )
         return np
     return cupy
 
@@ -111,8 +113,10 @@ def backend(name: str = "auto") -> ModuleType:
 def backend_name(xp: ModuleType) -> str:
     """``"cupy"`` or ``"numpy"`` for an array module or array-API namespace."""
     if not isinstance(xp, ModuleType):
-        raise TypeError(f"backend_name: xp must be an array module (numpy, cupy or an array-API "
-                        f"namespace), got {type(xp).__name__}")
+        raise TypeError(
+            f"backend_name: xp must be an array module (numpy, cupy or an array-API "
+            f"namespace), got {type(xp).__name__}"
+        )
     return "cupy" if is_cupy_namespace(xp) or getattr(xp, "__name__", "") == "cupy" else "numpy"
 
 
@@ -397,8 +401,9 @@ def error_rate(y_pred: Any, y: Any) -> float:
     """Share of examples with y_pred != y, a float in [0, 1]; both (n,)."""
     for name, a in (("y_pred", y_pred), ("y", y)):
         if not (hasattr(a, "shape") and hasattr(a, "dtype")):
-            raise TypeError(f"error_rate: {name} must be an array of labels (n,), got "
-                            f"{type(a).__name__}")
+            raise TypeError(
+                f"error_rate: {name} must be an array of labels (n,), got {type(a).__name__}"
+            )
     if tuple(y_pred.shape) != tuple(y.shape) or len(y.shape) != 1:
         raise ValueError(
             f"error_rate: y_pred and y must both have shape (n,), got {tuple(y_pred.shape)} "
@@ -456,13 +461,20 @@ def _fit_args(x, y, objective, eps, l1, alpha, epochs, lr, batch_size, seed, whe
     l1 = check_eps(l1, where=where, name="l1", scalar=True)
     alpha = check_real(alpha, where=where, name="alpha", low=0.0, high=1.0)
     seed = check_seed(seed, where=where)
-    return xp, dict(
-        objective=objective, eps=eps, l1=l1, alpha=float(alpha),
-    ), dict(
-        epochs=check_positive(epochs, where=where, name="epochs", integer=True),
-        lr=check_positive(lr, where=where, name="lr"),
-        batch_size=check_positive(batch_size, where=where, name="batch_size", integer=True),
-        seed=seed,
+    return (
+        xp,
+        dict(
+            objective=objective,
+            eps=eps,
+            l1=l1,
+            alpha=float(alpha),
+        ),
+        dict(
+            epochs=check_positive(epochs, where=where, name="epochs", integer=True),
+            lr=check_positive(lr, where=where, name="lr"),
+            batch_size=check_positive(batch_size, where=where, name="batch_size", integer=True),
+            seed=seed,
+        ),
     )
 
 
@@ -517,9 +529,13 @@ def _descend(xp, x, target, w, b, objective, error, *, epochs, lr, batch_size, s
         loss, _, _, clean, coef = objective(w, b, x, target)
         loss, clean = float(loss), float(clean)
         row = dict(
-            epoch=epoch, loss=loss, clean_loss=clean, penalty=loss - clean,
+            epoch=epoch,
+            loss=loss,
+            clean_loss=clean,
+            penalty=loss - clean,
             penalty_share=(loss - clean) / loss if loss > 0 else 0.0,
-            error=error(w, b), w_l1=xp.sum(xp.abs(w)),
+            error=error(w, b),
+            w_l1=xp.sum(xp.abs(w)),
         )
         if coef is not None:
             row["penalty_weight"] = coef
@@ -554,8 +570,10 @@ def fit_logistic(
     check_pm1_labels(y, where=where, n=x.shape[0])
     yf = xp.astype(y, x.dtype)
     if bool(xp.all(yf == yf[0])):
-        raise ValueError(f"{where}: y holds one class only ({int(yf[0]):+d}); training needs "
-                         "examples of both -1 and +1")
+        raise ValueError(
+            f"{where}: y holds one class only ({int(yf[0]):+d}); training needs "
+            "examples of both -1 and +1"
+        )
 
     def objective_(w, b, xb, yb):
         return _logistic_objective(xp, w, b, xb, yb, **obj)
@@ -597,8 +615,10 @@ def fit_softmax(
     k = check_positive(num_classes, where=where, name="num_classes", integer=True)
     check_labels(y, where=where, n=x.shape[0], num_classes=k)
     if bool(xp.all(y == y[0])):
-        raise ValueError(f"{where}: y holds one class only ({int(y[0])}); training needs "
-                         "examples of at least 2 classes")
+        raise ValueError(
+            f"{where}: y holds one class only ({int(y[0])}); training needs "
+            "examples of at least 2 classes"
+        )
     onehot = _onehot(xp, y, k, x.dtype)
 
     def objective_(W, b, xb, ob):
@@ -615,8 +635,9 @@ def fit_softmax(
 # The chapters' studies: Sec. 3's tables, Sec. 5's comparison of adversarial training and L1
 
 
-def activation_growth(eps: float, dims: Any, draws: int, rng: np.random.Generator, *,
-                      xp: ModuleType = np) -> pd.DataFrame:
+def activation_growth(
+    eps: float, dims: Any, draws: int, rng: np.random.Generator, *, xp: ModuleType = np
+) -> pd.DataFrame:
     """wᵀη against the dimension (Sec. 3, C1): for each n of ``dims``, ``draws`` weight vectors
     w ~ N(0, 1) and inputs x ~ U(0, 1) of length n from ``rng`` (in that order), η =
     eps·sign(w), arrays in ``xp``.
@@ -634,21 +655,34 @@ def activation_growth(eps: float, dims: Any, draws: int, rng: np.random.Generato
             eta = sign_perturbation(w, eps)
             measured = float(w @ (x + eta) - w @ x)
             closed_form = float(activation_change(w, eps))
-            rows.append({
-                "n": n,
-                "max-norm of eta": float(xp.max(xp.abs(eta))),
-                "measured change": measured,
-                "eps * ||w||_1": closed_form,
-                "eps * m * n": eps * float(xp.mean(xp.abs(w))) * n,
-                "relative deviation": abs(measured - closed_form) / closed_form,
-            })
-    return pd.DataFrame(rows).groupby("n", as_index=False).agg({
-        "max-norm of eta": "max", "measured change": "mean", "eps * ||w||_1": "mean",
-        "eps * m * n": "mean", "relative deviation": "max"})
+            rows.append(
+                {
+                    "n": n,
+                    "max-norm of eta": float(xp.max(xp.abs(eta))),
+                    "measured change": measured,
+                    "eps * ||w||_1": closed_form,
+                    "eps * m * n": eps * float(xp.mean(xp.abs(w))) * n,
+                    "relative deviation": abs(measured - closed_form) / closed_form,
+                }
+            )
+    return (
+        pd.DataFrame(rows)
+        .groupby("n", as_index=False)
+        .agg(
+            {
+                "max-norm of eta": "max",
+                "measured change": "mean",
+                "eps * ||w||_1": "mean",
+                "eps * m * n": "mean",
+                "relative deviation": "max",
+            }
+        )
+    )
 
 
-def eight_bit_storage(eps_grid: Any, rng: np.random.Generator, *, repeats: int = 40,
-                      xp: ModuleType = np) -> pd.DataFrame:
+def eight_bit_storage(
+    eps_grid: Any, rng: np.random.Generator, *, repeats: int = 40, xp: ModuleType = np
+) -> pd.DataFrame:
     """What an 8-bit image keeps of x + eps·sign(w) (Sec. 3, C2): x holds every 8-bit level
     ``repeats`` times, w ~ N(0, 1) one draw per pixel from ``rng``; each x + eps·sign(w) is
     stored with :func:`quantize_8bit`.
@@ -663,12 +697,14 @@ def eight_bit_storage(eps_grid: Any, rng: np.random.Generator, *, repeats: int =
     for e in eps_grid:
         kept = quantize_8bit(levels + sign_perturbation(direction, float(e)))
         moved = xp.round(xp.abs(kept - levels) * 255.0)  # whole levels
-        rows.append({
-            "eps (levels of 1/255)": float(e * 255.0),
-            "eps": float(e),
-            "pixels changed": float(xp.mean(moved > 0.5)),
-            "largest move (levels)": float(xp.max(moved)),
-        })
+        rows.append(
+            {
+                "eps (levels of 1/255)": float(e * 255.0),
+                "eps": float(e),
+                "pixels changed": float(xp.mean(moved > 0.5)),
+                "largest move (levels)": float(xp.max(moved)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -690,8 +726,9 @@ def fgsm_errors(fit: Any, x: Any, y: Any, eps: float) -> tuple[float, float]:
     return clean, error_rate(predict(w, b, attack(w, b, x, y, eps)), y)
 
 
-def fit_objectives(x: Any, y: Any, eps_values: Any, *, model: str, epochs: int,
-                   seed: int = 0) -> dict[tuple[str, float], LinearFit]:
+def fit_objectives(
+    x: Any, y: Any, eps_values: Any, *, model: str, epochs: int, seed: int = 0
+) -> dict[tuple[str, float], LinearFit]:
     """The paper's comparison of regularisers (Sec. 5, C11): a clean fit and, for every eps of
     ``eps_values``, the adversarial objective (the loss at the FGSM point alone, alpha = 0)
     and L1 weight decay at λ = eps, all from zero weights with the same ``seed`` and epochs.
@@ -705,8 +742,7 @@ def fit_objectives(x: Any, y: Any, eps_values: Any, *, model: str, epochs: int,
     fits = {("clean", 0.0): train(x, y, objective="clean", **common)}
     for e in eps_values:
         e = float(e)
-        fits[("adversarial", e)] = train(x, y, objective="adversarial", eps=e, alpha=0.0,
-                                         **common)
+        fits[("adversarial", e)] = train(x, y, objective="adversarial", eps=e, alpha=0.0, **common)
         fits[("L1 decay", e)] = train(x, y, objective="l1", l1=e, **common)
     return fits
 
@@ -718,10 +754,17 @@ def objectives_table(fits: dict, x_test: Any, y_test: Any, eps: float) -> pd.Dat
     rows = []
     for (objective, e), fit in fits.items():
         test_clean, test_fgsm = fgsm_errors(fit, x_test, y_test, e if e else eps)
-        rows.append({"objective": objective, "eps": e, "train error": fit.history["error"][-1],
-                     "test error": test_clean, "FGSM test error (same eps)": test_fgsm,
-                     f"FGSM test error (eps {eps:g})": fgsm_errors(fit, x_test, y_test, eps)[1],
-                     "‖w‖₁": fit.history["w_l1"][-1]})
+        rows.append(
+            {
+                "objective": objective,
+                "eps": e,
+                "train error": fit.history["error"][-1],
+                "test error": test_clean,
+                "FGSM test error (same eps)": test_fgsm,
+                f"FGSM test error (eps {eps:g})": fgsm_errors(fit, x_test, y_test, eps)[1],
+                "‖w‖₁": fit.history["w_l1"][-1],
+            }
+        )
     return pd.DataFrame(rows).set_index(["objective", "eps"])
 
 
@@ -736,15 +779,25 @@ def penalty_history(fits: dict) -> pd.DataFrame:
         if objective == "clean" or "penalty_weight" not in fit.history:
             continue
         h = fit.history
-        for epoch, weight, penalty in zip(h["epoch"], h["penalty_weight"], h["penalty"], strict=True):
-            rows.append({"training": f"{objective}, eps = {e:g}", "objective": objective,
-                         "eps": f"{e:g}", "epoch": epoch, "L1 coefficient / eps": weight / e,
-                         "penalty added to the loss": penalty})
+        for epoch, weight, penalty in zip(
+            h["epoch"], h["penalty_weight"], h["penalty"], strict=True
+        ):
+            rows.append(
+                {
+                    "training": f"{objective}, eps = {e:g}",
+                    "objective": objective,
+                    "eps": f"{e:g}",
+                    "epoch": epoch,
+                    "L1 coefficient / eps": weight / e,
+                    "penalty added to the loss": penalty,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def closed_form_check(w: Any, b: Any, x: Any, y: Any, eps: float, *, corners: int = 20,
-                      seed: int = 0) -> tuple[pd.DataFrame, dict[str, float]]:
+def closed_form_check(
+    w: Any, b: Any, x: Any, y: Any, eps: float, *, corners: int = 20, seed: int = 0
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """C9 checked on a trained logistic regression w (d,), b, on x (n, d), y (n,) of ±1.
 
     Compares the loss at the FGSM point (perturbed inputs built and scored) with the closed
@@ -766,28 +819,44 @@ def closed_form_check(w: Any, b: Any, x: Any, y: Any, eps: float, *, corners: in
     closed = float(logistic_adversarial_loss(w, b, x, y, eps))
     rng = np.random.default_rng(seed)
     random_corners = max(
-        float(logistic_loss(w, b, x + xp.asarray(eps * rng.choice([-1.0, 1.0], size=x_np.shape)),
-                            y)) for _ in range(corners))
-    rows = [{"labels": "all", "loss at the FGSM point": at_fgsm,
-             "ζ(eps‖w‖₁ − y(wᵀx+b))": closed,
-             "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed.mean())}]
+        float(
+            logistic_loss(w, b, x + xp.asarray(eps * rng.choice([-1.0, 1.0], size=x_np.shape)), y)
+        )
+        for _ in range(corners)
+    )
+    rows = [
+        {
+            "labels": "all",
+            "loss at the FGSM point": at_fgsm,
+            "ζ(eps‖w‖₁ − y(wᵀx+b))": closed,
+            "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed.mean()),
+        }
+    ]
     for s in (1, -1):
         keep = y == s
-        rows.append({
-            "labels": f"y = {s:+d}",
-            "loss at the FGSM point": float(logistic_loss(
-                w, b, logistic_fgsm(w, b, x[keep], y[keep], eps), y[keep])),
-            "ζ(eps‖w‖₁ − y(wᵀx+b))": float(ours[y_np == s].mean()),
-            "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed[y_np == s].mean())})
+        rows.append(
+            {
+                "labels": f"y = {s:+d}",
+                "loss at the FGSM point": float(
+                    logistic_loss(w, b, logistic_fgsm(w, b, x[keep], y[keep], eps), y[keep])
+                ),
+                "ζ(eps‖w‖₁ − y(wᵀx+b))": float(ours[y_np == s].mean()),
+                "paper's ζ(y(eps‖w‖₁ − wᵀx − b))": float(printed[y_np == s].mean()),
+            }
+        )
     gap = np.abs(printed - ours)
     numbers = {
-        "at_fgsm": at_fgsm, "closed_loss": closed, "closed_form_gap": abs(at_fgsm - closed),
+        "at_fgsm": at_fgsm,
+        "closed_loss": closed,
+        "closed_form_gap": abs(at_fgsm - closed),
         "printed_gap_positive": float(gap[y_np == 1].max()),
         "printed_gap_negative": float(gap[y_np == -1].mean()),
         "printed_loss_negative": float(printed[y_np == -1].mean()),
         "closed_loss_negative": float(ours[y_np == -1].mean()),
         "clean_loss": float(np.logaddexp(0.0, -margin).mean()),
-        "random_corner_loss": random_corners, "corners": corners, "w_l1": w_l1,
+        "random_corner_loss": random_corners,
+        "corners": corners,
+        "w_l1": w_l1,
     }
     return pd.DataFrame(rows), numbers
 
@@ -806,9 +875,15 @@ def l1_charge(fit: Any, x: Any, y: Any, eps: float) -> dict[str, float]:
     else:
         W = to_numpy(w)
         apart = np.abs(W[:, :, None] - W[:, None, :]).sum(axis=0)  # ‖w_j − w_k‖₁, (k, k)
-        rise = float(softmax_loss(w, b, softmax_fgsm(w, b, x, y, eps), y)
-                     - softmax_loss(w, b, x, y))
+        rise = float(
+            softmax_loss(w, b, softmax_fgsm(w, b, x, y, eps), y) - softmax_loss(w, b, x, y)
+        )
         bound = eps * float(apart.max(axis=0)[to_numpy(y)].mean())
         charge = eps * float(np.abs(W).sum())
-    return {"rise of the cost": rise, "one-η bound": bound, "L1 charge": charge,
-            "L1 charge / one-η bound": charge / bound, "L1 charge / rise": charge / rise}
+    return {
+        "rise of the cost": rise,
+        "one-η bound": bound,
+        "L1 charge": charge,
+        "L1 charge / one-η bound": charge / bound,
+        "L1 charge / rise": charge / rise,
+    }

@@ -75,8 +75,10 @@ def _probs(model, scores):
 def _check_models(models, where):
     """``models``: a non-empty dict of name → torch module."""
     if not isinstance(models, Mapping) or not models:
-        raise TypeError(f"{where}: models must be a non-empty dict of name → torch module, got "
-                        f"{type(models).__name__}")
+        raise TypeError(
+            f"{where}: models must be a non-empty dict of name → torch module, got "
+            f"{type(models).__name__}"
+        )
     for name, model in models.items():
         check_model(model, where=where, name=f"models[{name!r}]")
 
@@ -88,10 +90,15 @@ def _check_grid(grid, where, name="eps_grid", low=0.0):
         raise TypeError(f"{where}: {name} must be a non-empty list of numbers, got {grid!r}")
     span = "" if low is None else f" >= {low:g}"
     for v in grid:
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(
-                v) or (low is not None and v < low):
-            raise ValueError(f"{where}: every value of {name} must be a finite number{span}, "
-                             f"got {v!r}")
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float, np.number))
+            or not math.isfinite(v)
+            or (low is not None and v < low)
+        ):
+            raise ValueError(
+                f"{where}: every value of {name} must be a finite number{span}, got {v!r}"
+            )
     return [float(v) for v in grid]
 
 
@@ -148,7 +155,12 @@ def evaluate(
 
 
 def monitor(
-    model: torch.nn.Module, x: Any, y: Any, eps: float, *, clip: Clip = DEFAULT_CLIP,
+    model: torch.nn.Module,
+    x: Any,
+    y: Any,
+    eps: float,
+    *,
+    clip: Clip = DEFAULT_CLIP,
     prefix: str = "valid",
 ) -> dict:
     """Clean and FGSM error at ``eps`` from one attack pass (the clean scores are the attack's
@@ -159,12 +171,18 @@ def monitor(
     if not isinstance(prefix, str) or not prefix:
         raise TypeError(f"monitor: prefix must be a non-empty string, got {prefix!r}")
     x_adv, clean = fgsm_with_scores(model, x, y, eps, clip=clip, scores=True)
-    return {f"{prefix}_error": _rates(model, clean, y)["error"],
-            f"{prefix}_adv_error": _rates(model, _scores(model, x_adv), y)["error"]}
+    return {
+        f"{prefix}_error": _rates(model, clean, y)["error"],
+        f"{prefix}_adv_error": _rates(model, _scores(model, x_adv), y)["error"],
+    }
 
 
 def fgsm_summary(
-    models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: float, *,
+    models: Mapping[str, torch.nn.Module],
+    x: Any,
+    y: Any,
+    eps: float,
+    *,
     clipped: Clip = (0.0, 1.0),
 ) -> pd.DataFrame:
     """Each model on clean inputs and on its own FGSM examples at ``eps``, unclipped (the
@@ -219,11 +237,22 @@ def adversarial(
     steps = check_int(steps, where="adversarial", name="steps", low=1)
     step = 2.5 * eps / steps if step is None else step
     gen = torch.Generator(device=x.device).manual_seed(seed)
-    return torch.cat([
-        bim(model, xb, yb, eps, step, steps, clip=clip, random_start=attack == "pgd",
-            generator=gen)
-        for xb, yb in zip(x.split(1000), y.split(1000), strict=True)
-    ]).cpu()
+    return torch.cat(
+        [
+            bim(
+                model,
+                xb,
+                yb,
+                eps,
+                step,
+                steps,
+                clip=clip,
+                random_start=attack == "pgd",
+                generator=gen,
+            )
+            for xb, yb in zip(x.split(1000), y.split(1000), strict=True)
+        ]
+    ).cpu()
 
 
 def robustness_curve(
@@ -246,8 +275,11 @@ def robustness_curve(
     rows = []
     for name, model in models.items():
         for eps in eps_grid:
-            x_eps = x if eps == 0 else adversarial(model, x, y, eps, attack=attack, clip=clip,
-                                                   **attack_options)
+            x_eps = (
+                x
+                if eps == 0
+                else adversarial(model, x, y, eps, attack=attack, clip=clip, **attack_options)
+            )
             r = evaluate(model, x_eps, y, clip=None)
             rows.append({"model": name, "eps": float(eps), "attack": attack, **r})
     return pd.DataFrame(rows)
@@ -310,9 +342,13 @@ def example_digits(
     clean_pred, clean_conf, _ = predict(model, clean)
     adv_pred, adv_conf, _ = predict(model, adv)
     return {
-        "clean": clean, "adversarial": adv, "labels": y[picked],
-        "clean_pred": clean_pred, "clean_confidence": clean_conf,
-        "adv_pred": adv_pred, "adv_confidence": adv_conf,
+        "clean": clean,
+        "adversarial": adv,
+        "labels": y[picked],
+        "clean_pred": clean_pred,
+        "clean_confidence": clean_conf,
+        "adv_pred": adv_pred,
+        "adv_confidence": adv_conf,
     }
 
 
@@ -332,14 +368,18 @@ def agreement(predictions: Mapping[str, Any], y: Any) -> pd.DataFrame:
     Two models that err at random among the nine wrong classes agree 1/9 of the time.
     """
     if not isinstance(predictions, Mapping) or not predictions:
-        raise TypeError(f"agreement: predictions must be a non-empty dict of model name → "
-                        f"predicted classes (n,), got {type(predictions).__name__}")
+        raise TypeError(
+            f"agreement: predictions must be a non-empty dict of model name → "
+            f"predicted classes (n,), got {type(predictions).__name__}"
+        )
     y = np.asarray(y)
     preds = {name: np.asarray(p) for name, p in predictions.items()}
     for name, p in preds.items():
         if p.shape != y.shape:
-            raise ValueError(f"agreement: predictions of {name!r} have shape {p.shape}, "
-                             f"labels {y.shape}; they must have one per label")
+            raise ValueError(
+                f"agreement: predictions of {name!r} have shape {p.shape}, "
+                f"labels {y.shape}; they must have one per label"
+            )
     rows = []
     for a, pa in preds.items():
         for b, pb in preds.items():
@@ -347,13 +387,16 @@ def agreement(predictions: Mapping[str, Any], y: Any) -> pd.DataFrame:
                 continue
             a_wrong, both = pa != y, (pa != y) & (pb != y)
             same = pa == pb
-            rows.append({
-                "a": a, "b": b,
-                "a_mistakes": int(a_wrong.sum()),
-                "b_predicts_a": float(same[a_wrong].mean()) if a_wrong.any() else np.nan,
-                "both_wrong": int(both.sum()),
-                "agree_both_wrong": float(same[both].mean()) if both.any() else np.nan,
-            })
+            rows.append(
+                {
+                    "a": a,
+                    "b": b,
+                    "a_mistakes": int(a_wrong.sum()),
+                    "b_predicts_a": float(same[a_wrong].mean()) if a_wrong.any() else np.nan,
+                    "both_wrong": int(both.sum()),
+                    "agree_both_wrong": float(same[both].mean()) if both.any() else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -372,8 +415,9 @@ def scores_along_fgsm(
     every eps of ``eps_grid`` (negative eps go the other way), unclipped. Returns float
     (n, len(eps_grid), k); the prediction at each point is the argmax over the last axis.
     """
-    eps = torch.as_tensor(np.asarray(_check_grid(eps_grid, "scores_along_fgsm", low=None),
-                                     dtype=np.float32))
+    eps = torch.as_tensor(
+        np.asarray(_check_grid(eps_grid, "scores_along_fgsm", low=None), dtype=np.float32)
+    )
     batch_size = check_int(batch_size, where="scores_along_fgsm", name="batch_size", low=1)
     x = as_model_inputs(model, x, where="scores_along_fgsm")
     s = fgsm_direction(model, x, y)
@@ -412,8 +456,10 @@ def piecewise_linear_fit(
     if v.ndim == 1:
         v = v[:, None]
     if v.shape[0] != t.shape[0]:
-        raise ValueError(f"piecewise_linear_fit: {t.shape[0]} points t but values {v.shape}; "
-                         "values must have one row per point")
+        raise ValueError(
+            f"piecewise_linear_fit: {t.shape[0]} points t but values {v.shape}; "
+            "values must have one row per point"
+        )
     if not (isinstance(pieces, int) and 1 <= pieces <= 4):
         raise ValueError(f"piecewise_linear_fit: pieces must be an int in 1..4, got {pieces!r}")
     grid = np.linspace(t.min(), t.max(), candidates + 2)[1:-1]
@@ -429,8 +475,12 @@ def piecewise_linear_fit(
     _, knots, (fitted, residual) = best
     with np.errstate(invalid="ignore", divide="ignore"):
         r2_columns = 1.0 - residual / total
-    return {"r2": float(1.0 - residual.sum() / total.sum()), "r2_columns": r2_columns,
-            "knots": list(map(float, knots)), "fitted": fitted}
+    return {
+        "r2": float(1.0 - residual.sum() / total.sum()),
+        "r2_columns": r2_columns,
+        "knots": list(map(float, knots)),
+        "fitted": fitted,
+    }
 
 
 def fooled_range(scores: Any, y: Any, eps_grid: Sequence[float]) -> pd.DataFrame:
@@ -464,12 +514,16 @@ def fooled_range(scores: Any, y: Any, eps_grid: Sequence[float]) -> pd.DataFrame
             while k < len(eps) - 1 and not wrong[i, k + 1]:
                 k += 1
             lo, hi = eps[j], eps[k]
-        rows.append({
-            "wrong_fraction": float(wrong[i].mean()),
-            "wrong_fraction_positive": float(wrong[i, eps > 0].mean()),
-            "correct_low": lo, "correct_high": hi, "correct_width": hi - lo,
-            "class_changes": int((pred[i, 1:] != pred[i, :-1]).sum()),
-        })
+        rows.append(
+            {
+                "wrong_fraction": float(wrong[i].mean()),
+                "wrong_fraction_positive": float(wrong[i, eps > 0].mean()),
+                "correct_low": lo,
+                "correct_high": hi,
+                "correct_width": hi - lo,
+                "class_changes": int((pred[i, 1:] != pred[i, :-1]).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -504,14 +558,24 @@ def rubbish(
         pred, confidence, _ = predict(model, x)
         fooled = confidence > threshold
         counts = np.bincount(pred[fooled], minlength=num_classes)
-        summary.append({
-            "model": name, "rate": float(fooled.mean()),
-            "confidence": float(confidence[fooled].mean()) if fooled.any() else np.nan,
-            "mean_confidence": float(confidence.mean()), "n": n,
-        })
+        summary.append(
+            {
+                "model": name,
+                "rate": float(fooled.mean()),
+                "confidence": float(confidence[fooled].mean()) if fooled.any() else np.nan,
+                "mean_confidence": float(confidence.mean()),
+                "n": n,
+            }
+        )
         for k, c in enumerate(counts):
-            classes.append({"model": name, "class": k, "count": int(c),
-                            "share": float(c / counts.sum()) if counts.sum() else 0.0})
+            classes.append(
+                {
+                    "model": name,
+                    "class": k,
+                    "count": int(c),
+                    "share": float(c / counts.sum()) if counts.sum() else 0.0,
+                }
+            )
     return pd.DataFrame(summary), pd.DataFrame(classes)
 
 
@@ -530,16 +594,24 @@ def rate_noise(rate: float, n: int) -> float:
 
 
 def train_test_errors(
-    models: Mapping[str, torch.nn.Module], x_train: Any, y_train: Any, x_test: Any, y_test: Any,
+    models: Mapping[str, torch.nn.Module],
+    x_train: Any,
+    y_train: Any,
+    x_test: Any,
+    y_test: Any,
     eps: float,
 ) -> pd.DataFrame:
     """Each model's ``train error`` (on its training set), ``test error`` and ``FGSM test
     error`` (its own FGSM examples of the test set at ``eps``, unclipped as in the paper): one
     row per model (the index). x (n, 784) float32, y (n,) int64."""
-    rows = {name: {"train error": evaluate(model, x_train, y_train)["error"],
-                   "test error": evaluate(model, x_test, y_test)["error"],
-                   "FGSM test error": evaluate(model, x_test, y_test, eps, clip=None)["error"]}
-            for name, model in models.items()}
+    rows = {
+        name: {
+            "train error": evaluate(model, x_train, y_train)["error"],
+            "test error": evaluate(model, x_test, y_test)["error"],
+            "FGSM test error": evaluate(model, x_test, y_test, eps, clip=None)["error"],
+        }
+        for name, model in models.items()
+    }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
@@ -559,43 +631,72 @@ def line_classes(scores: Any, label: int) -> dict[str, Any]:
     changes), ``classes`` (how many classes are predicted) and ``correct_fraction`` (the share
     of the line predicted ``label``)."""
     pred = np.asarray(scores).argmax(axis=1)
-    return {"class_changes": int((pred[1:] != pred[:-1]).sum()),
-            "classes": len(set(pred.tolist())),
-            "correct_fraction": float((pred == label).mean())}
+    return {
+        "class_changes": int((pred[1:] != pred[:-1]).sum()),
+        "classes": len(set(pred.tolist())),
+        "correct_fraction": float((pred == label).mean()),
+    }
 
 
-def error_along_line(lines: Mapping[str, Any], y: Any, eps_grid: Sequence[float], *,
-                     every: int = 1) -> pd.DataFrame:
+def error_along_line(
+    lines: Mapping[str, Any], y: Any, eps_grid: Sequence[float], *, every: int = 1
+) -> pd.DataFrame:
     """The fraction of inputs each model misclassifies at each eps along its own FGSM line:
     ``lines`` maps a model name to :func:`scores_along_fgsm`'s (n, m, k) scores, y (n,) the
     true classes, ``eps_grid`` the m eps values; ``every`` keeps every k-th eps (for a chart).
     One row per (model, kept eps): ``model``, ``eps``, ``error``."""
     y, eps = np.asarray(y), np.asarray(eps_grid)[::every]
-    return pd.concat([
-        pd.DataFrame({"model": name, "eps": eps, "error": (
-            np.asarray(s)[:, ::every].argmax(axis=-1) != y[:, None]).mean(axis=0)})
-        for name, s in lines.items()], ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "model": name,
+                    "eps": eps,
+                    "error": (np.asarray(s)[:, ::every].argmax(axis=-1) != y[:, None]).mean(axis=0),
+                }
+            )
+            for name, s in lines.items()
+        ],
+        ignore_index=True,
+    )
 
 
 def fooled_summary(ranges: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Medians over the inputs of :func:`fooled_range`'s tables, one column per model: the
     share of the line misclassified, of its eps > 0 half, the width of the correct interval
     around 0, and the number of class changes."""
-    return pd.DataFrame({name: {
-        "median share of the line misclassified": r["wrong_fraction"].median(),
-        "… of its eps > 0 half": r["wrong_fraction_positive"].median(),
-        "median width of the correct interval around 0": r["correct_width"].median(),
-        "median number of class changes": r["class_changes"].median(),
-    } for name, r in ranges.items()})
+    return pd.DataFrame(
+        {
+            name: {
+                "median share of the line misclassified": r["wrong_fraction"].median(),
+                "… of its eps > 0 half": r["wrong_fraction_positive"].median(),
+                "median width of the correct interval around 0": r["correct_width"].median(),
+                "median number of class changes": r["class_changes"].median(),
+            }
+            for name, r in ranges.items()
+        }
+    )
 
 
 AGREEMENT_RATES = {
-    "rbf_on_maxout_mistakes": ("maxout", "rbf", "b_predicts_a",
-                               "RBF predicts maxout's class | maxout wrong"),
-    "softmax_on_maxout_mistakes": ("maxout", "softmax", "b_predicts_a",
-                                   "softmax predicts maxout's class | maxout wrong"),
-    "softmax_agrees_maxout": ("maxout", "softmax", "agree_both_wrong",
-                              "softmax = maxout | both wrong"),
+    "rbf_on_maxout_mistakes": (
+        "maxout",
+        "rbf",
+        "b_predicts_a",
+        "RBF predicts maxout's class | maxout wrong",
+    ),
+    "softmax_on_maxout_mistakes": (
+        "maxout",
+        "softmax",
+        "b_predicts_a",
+        "softmax predicts maxout's class | maxout wrong",
+    ),
+    "softmax_agrees_maxout": (
+        "maxout",
+        "softmax",
+        "agree_both_wrong",
+        "softmax = maxout | both wrong",
+    ),
     "rbf_agrees_maxout": ("maxout", "rbf", "agree_both_wrong", "RBF = maxout | both wrong"),
     "rbf_agrees_softmax": ("softmax", "rbf", "agree_both_wrong", "RBF = softmax | both wrong"),
 }
@@ -615,8 +716,10 @@ def agreement_rates(pairs: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for name, (a, b, column, what) in AGREEMENT_RATES.items():
         if (a, b) not in pairs.index:
-            raise ValueError(f"agreement_rates: no pair ({a!r}, {b!r}); predictions must be "
-                             "keyed 'maxout', 'softmax' and 'rbf'")
+            raise ValueError(
+                f"agreement_rates: no pair ({a!r}, {b!r}); predictions must be "
+                "keyed 'maxout', 'softmax' and 'rbf'"
+            )
         row = pairs.loc[(a, b)]
         n = row["a_mistakes"] if column == "b_predicts_a" else row["both_wrong"]
         rows[name] = {"what": what, "rate": float(row[column]), "n": int(n)}
@@ -634,8 +737,9 @@ def line_points(model: torch.nn.Module, x: Any, y: Any, eps_values: Sequence[flo
     return images, pred, confidence
 
 
-def ensemble_attacks(members: Sequence[torch.nn.Module], x: Any, y: Any,
-                     eps: float) -> pd.DataFrame:
+def ensemble_attacks(
+    members: Sequence[torch.nn.Module], x: Any, y: Any, eps: float
+) -> pd.DataFrame:
     """Ensembles of the first k of ``members`` (k = 1 … M; :class:`advlib.models.Ensemble`,
     the mean of their probabilities) attacked three ways (Sec. 9, C27): ``FGSM on the whole
     ensemble``, ``FGSM on member 1 only`` (examples made on the first member alone) and
@@ -650,9 +754,11 @@ def ensemble_attacks(members: Sequence[torch.nn.Module], x: Any, y: Any,
     rows = []
     for k in range(1, len(members) + 1):
         sub = Ensemble(members[:k]).eval()
-        for attack, r in (("FGSM on the whole ensemble", evaluate(sub, x, y, eps, clip=None)),
-                          ("FGSM on member 1 only", evaluate(sub, x_member, y, clip=None)),
-                          ("none (clean)", evaluate(sub, x, y, clip=None))):
+        for attack, r in (
+            ("FGSM on the whole ensemble", evaluate(sub, x, y, eps, clip=None)),
+            ("FGSM on member 1 only", evaluate(sub, x_member, y, clip=None)),
+            ("none (clean)", evaluate(sub, x, y, clip=None)),
+        ):
             rows.append({"members": k, "attack": attack, **r})
     return pd.DataFrame(rows)
 
@@ -661,8 +767,17 @@ PIXEL_RULES = {False: "unclipped", True: "clipped to [0, 1]"}
 """How the pixels of an adversarial example are treated, by ``clip``: the labels of the tables."""
 
 
-def attack_loss(model: torch.nn.Module, x: Any, y: Any, eps: float, *, attack: str = "fgsm",
-                clip: Clip = None, steps: int = 20, seed: int = 0) -> float:
+def attack_loss(
+    model: torch.nn.Module,
+    x: Any,
+    y: Any,
+    eps: float,
+    *,
+    attack: str = "fgsm",
+    clip: Clip = None,
+    steps: int = 20,
+    seed: int = 0,
+) -> float:
     """The mean attack objective J(θ, x_adv, y) (the model's own loss, e.g. −log p_y for RBF
     units) after :func:`adversarial`'s ``attack`` at ``eps``: which attack climbed J higher."""
     from advlib.attacks import model_loss
@@ -673,9 +788,19 @@ def attack_loss(model: torch.nn.Module, x: Any, y: Any, eps: float, *, attack: s
 
 
 def attack_study(
-    models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps_grid: Sequence[float],
-    sizes: Mapping[str, float], *, keys: Mapping[str, str], clean: str, trained: str,
-    clip: bool = False, steps: int = 20, seed: int = 0, loss_of: str | None = None,
+    models: Mapping[str, torch.nn.Module],
+    x: Any,
+    y: Any,
+    eps_grid: Sequence[float],
+    sizes: Mapping[str, float],
+    *,
+    keys: Mapping[str, str],
+    clean: str,
+    trained: str,
+    clip: bool = False,
+    steps: int = 20,
+    seed: int = 0,
+    loss_of: str | None = None,
 ) -> dict[str, Any]:
     """FGSM against PGD on a set of models, and what an adversarially trained one kept (the
     book's chapter 12; Madry et al. 2018, Kurakin et al. 2017, Tramèr et al. 2018).
@@ -699,8 +824,11 @@ def attack_study(
     ``loss_of``, ``rbf_loss_<attack>_<size>`` (:func:`attack_loss`).
     """
     eps_values = [float(e) for e in sizes.values()]
-    if not (eps_values and eps_values[0] > 0
-            and all(a < b for a, b in zip(eps_values, eps_values[1:], strict=False))):
+    if not (
+        eps_values
+        and eps_values[0] > 0
+        and all(a < b for a, b in zip(eps_values, eps_values[1:], strict=False))
+    ):
         raise ValueError(f"attack_study: sizes must be positive and increasing, got {dict(sizes)}")
     for name in (clean, trained, *([loss_of] if loss_of else [])):
         if name not in models:
@@ -709,12 +837,17 @@ def attack_study(
     headline_clip = (0.0, 1.0) if clip else None
     grid = sorted({float(e) for e in eps_grid} | {0.0, *eps_values})
     curve = robustness_curve(models, x, y, grid, clip=headline_clip)
-    attacks = _attacks_both_rules(models, x, y, eps_values, curve, clip=clip, steps=steps,
-                                  seed=seed)
+    attacks = _attacks_both_rules(
+        models, x, y, eps_values, curve, clip=clip, steps=steps, seed=seed
+    )
 
     def error(name, attack, e, pixels):
-        row = attacks[(attacks["model"] == name) & (attacks["attack"] == attack)
-                      & (attacks["eps"] == e) & (attacks["pixels"] == pixels)]
+        row = attacks[
+            (attacks["model"] == name)
+            & (attacks["attack"] == attack)
+            & (attacks["eps"] == e)
+            & (attacks["pixels"] == pixels)
+        ]
         return float(row["error"].iloc[0])
 
     out: dict[str, Any] = {}
@@ -734,19 +867,30 @@ def attack_study(
     out["adv_peak_eps"] = float(peak["eps"]) if peak is not None else None
     largest = list(sizes)[-1]
     kept = out[f"gain_kept_{largest}"]
-    out["large_verdict"] = ("no more robust than the network trained without adversarial "
-                            "examples" if out[f"gain_pgd_{largest}"] <= 0 or kept is None
-                            else "only a little more robust than the network trained clean"
-                            if kept < 0.5 else "still clearly more robust than the clean one")
+    out["large_verdict"] = (
+        "no more robust than the network trained without adversarial examples"
+        if out[f"gain_pgd_{largest}"] <= 0 or kept is None
+        else "only a little more robust than the network trained clean"
+        if kept < 0.5
+        else "still clearly more robust than the clean one"
+    )
     for size, e in sizes.items():
         # black-box: FGSM examples made on the clean network, shown to the trained one
-        out[f"transfer_{size}"] = transfer(models[clean], models[trained], x, y, e,
-                                           clip=headline_clip)["error"]
+        out[f"transfer_{size}"] = transfer(
+            models[clean], models[trained], x, y, e, clip=headline_clip
+        )["error"]
         if loss_of:
             for attack in ("fgsm", "pgd"):
                 out[f"rbf_loss_{attack}_{size}"] = attack_loss(
-                    models[loss_of], x, y, e, attack=attack, clip=headline_clip, steps=steps,
-                    seed=seed)
+                    models[loss_of],
+                    x,
+                    y,
+                    e,
+                    attack=attack,
+                    clip=headline_clip,
+                    steps=steps,
+                    seed=seed,
+                )
     return {"curve": curve, "attacks": attacks, "numbers": out}
 
 
@@ -759,9 +903,16 @@ def _attacks_both_rules(models, x, y, eps_values, curve, *, clip, steps, seed) -
             if clipped == clip and attack == "fgsm":  # the curve has these
                 part = curve[curve["eps"].isin(eps_values)]
             else:
-                part = robustness_curve(models, x, y, eps_values, attack=attack,
-                                        clip=(0.0, 1.0) if clipped else None, steps=steps,
-                                        seed=seed)
+                part = robustness_curve(
+                    models,
+                    x,
+                    y,
+                    eps_values,
+                    attack=attack,
+                    clip=(0.0, 1.0) if clipped else None,
+                    steps=steps,
+                    seed=seed,
+                )
             parts.append(part.assign(attack=attack, pixels=PIXEL_RULES[clipped]))
     return pd.concat(parts, ignore_index=True)
 
@@ -774,11 +925,13 @@ def _gains(out: Mapping[str, float], ck: str, tk: str, sizes: Mapping[str, float
     for size in sizes:
         for tail in ("", "_beside"):
             for attack in ("fgsm", "pgd"):
-                gains[f"gain_{attack}_{size}{tail}"] = (out[f"{ck}_{attack}_{size}{tail}"]
-                                                        - out[f"{tk}_{attack}_{size}{tail}"])
+                gains[f"gain_{attack}_{size}{tail}"] = (
+                    out[f"{ck}_{attack}_{size}{tail}"] - out[f"{tk}_{attack}_{size}{tail}"]
+                )
             fgsm_gain = gains[f"gain_fgsm_{size}{tail}"]  # no share of a gain FGSM does not show
-            gains[f"gain_kept_{size}{tail}"] = (gains[f"gain_pgd_{size}{tail}"] / fgsm_gain
-                                                if fgsm_gain > 0 else None)
+            gains[f"gain_kept_{size}{tail}"] = (
+                gains[f"gain_pgd_{size}{tail}"] / fgsm_gain if fgsm_gain > 0 else None
+            )
     return gains
 
 
@@ -786,8 +939,9 @@ def attack_table(attacks: pd.DataFrame, *, headline: str = "unclipped") -> pd.Da
     """:func:`attack_study`'s ``attacks`` as a table: one row per (model, eps), columns
     (pixels, attack) with the ``headline`` pixel rule first; error rates."""
     a = attacks.assign(attack=attacks["attack"].str.upper())
-    table = a.pivot_table(index=["model", "eps"], columns=["pixels", "attack"], values="error",
-                          sort=False)
+    table = a.pivot_table(
+        index=["model", "eps"], columns=["pixels", "attack"], values="error", sort=False
+    )
     rules = [headline] + [p for p in dict.fromkeys(a["pixels"]) if p != headline]
     return table[[(p, k) for p in rules for k in ("FGSM", "PGD")]]
 
@@ -799,12 +953,18 @@ def perturbation_summary(x: Any, x_adv: Any, eps: float) -> dict:
     x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).cpu()
     x_adv = torch.as_tensor(x_adv).cpu()
     if x.shape != x_adv.shape:
-        raise ValueError(f"perturbation_summary: x {tuple(x.shape)} and x_adv "
-                         f"{tuple(x_adv.shape)} must have one shape")
+        raise ValueError(
+            f"perturbation_summary: x {tuple(x.shape)} and x_adv "
+            f"{tuple(x_adv.shape)} must have one shape"
+        )
     eps = check_eps(eps, where="perturbation_summary")
     eta = (x_adv - x).abs()
-    return {"eta_max_norm": float(eta.max()), "eta_moved_share": float((eta > eps / 2).double().mean()),
-            "adv_pixel_min": float(x_adv.min()), "adv_pixel_max": float(x_adv.max())}
+    return {
+        "eta_max_norm": float(eta.max()),
+        "eta_moved_share": float((eta > eps / 2).double().mean()),
+        "adv_pixel_min": float(x_adv.min()),
+        "adv_pixel_max": float(x_adv.max()),
+    }
 
 
 def curve_summary(curve: pd.DataFrame) -> pd.DataFrame:
@@ -818,8 +978,10 @@ def curve_summary(curve: pd.DataFrame) -> pd.DataFrame:
         part = part.set_index("eps").sort_index()
         first = float(part.index[part.index > 0].min())
         rows[name] = {
-            "first_eps": first, "first_error": float(part.loc[first, "error"]),
-            "clean_confidence": float(part.loc[0.0, "confidence"]) if 0.0 in part.index
+            "first_eps": first,
+            "first_error": float(part.loc[first, "error"]),
+            "clean_confidence": float(part.loc[0.0, "confidence"])
+            if 0.0 in part.index
             else math.nan,
             "min_confidence": float(part["confidence"].min()),
             "min_confidence_eps": float(part["confidence"].idxmin()),
@@ -829,8 +991,7 @@ def curve_summary(curve: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
-def first_order_gain(model: torch.nn.Module, x: Any, y: Any, eps: float, *,
-                     seed: int = 0) -> dict:
+def first_order_gain(model: torch.nn.Module, x: Any, y: Any, eps: float, *, seed: int = 0) -> dict:
     """How the linear view predicts FGSM's effect (Sec. 4): the mean rise of the loss,
     J(x + η) − J(x) with η = eps·sign(∇ₓJ) unclipped (``measured``), against its first-order
     prediction eps·‖∇ₓJ‖₁ (``predicted``; ``ratio`` = measured / predicted, near 1 where the
@@ -841,8 +1002,9 @@ def first_order_gain(model: torch.nn.Module, x: Any, y: Any, eps: float, *,
 
     x, y = as_model_inputs(model, x, y, where="first_order_gain")
     eps = check_eps(eps, where="first_order_gain")
-    gen = torch.Generator(device=x.device).manual_seed(check_int(seed, where="first_order_gain",
-                                                                 name="seed"))
+    gen = torch.Generator(device=x.device).manual_seed(
+        check_int(seed, where="first_order_gain", name="seed")
+    )
     measured = predicted = random = 0.0
     with frozen(model):
         for xb, yb in zip(x.split(chunk_rows(x)), y.split(chunk_rows(x)), strict=True):
@@ -856,12 +1018,17 @@ def first_order_gain(model: torch.nn.Module, x: Any, y: Any, eps: float, *,
             measured += share * (after - before)
             predicted += share * eps * float(grad.abs().sum())
             random += share * (noisy - before)
-    return {"measured": measured, "predicted": predicted, "random": random,
-            "ratio": measured / predicted if predicted else math.nan}
+    return {
+        "measured": measured,
+        "predicted": predicted,
+        "random": random,
+        "ratio": measured / predicted if predicted else math.nan,
+    }
 
 
-def zero_gradient_share(model: torch.nn.Module, x: Any, y: Any, *, train: bool,
-                        seed: int = 0) -> float:
+def zero_gradient_share(
+    model: torch.nn.Module, x: Any, y: Any, *, train: bool, seed: int = 0
+) -> float:
     """The share of exactly-zero entries of ∇ₓJ on x (n, d): with ``train=True`` under one
     training-time dropout mask (drawn from ``seed``), else with dropout off. A pixel the input
     dropout drops has gradient 0, so sign(0) = 0 leaves it unperturbed."""
@@ -872,8 +1039,16 @@ def zero_gradient_share(model: torch.nn.Module, x: Any, y: Any, *, train: bool,
     return float((grad == 0).double().mean())
 
 
-def spared_fgsm_error(model: torch.nn.Module, x: Any, y: Any, eps: float, *, spare: float,
-                      seed: int = 0, clip: Clip = DEFAULT_CLIP) -> float:
+def spared_fgsm_error(
+    model: torch.nn.Module,
+    x: Any,
+    y: Any,
+    eps: float,
+    *,
+    spare: float,
+    seed: int = 0,
+    clip: Clip = DEFAULT_CLIP,
+) -> float:
     """Error of ``model`` on FGSM examples at ``eps`` whose perturbation leaves a random share
     ``spare`` of the pixels alone (chosen with ``seed``): the kind of perturbation the FGSM
     direction under the clean pass's own dropout mask trains on. x (n, d), then ``clip``."""
@@ -895,12 +1070,16 @@ def activation_scale(model: torch.nn.Module, x: Any, layer: int = 1) -> float:
     if not hasattr(model, "features"):
         raise TypeError(f"activation_scale: {type(model).__name__} has no hidden layers")
     with frozen(model), torch.no_grad():
-        return float(torch.cat([model.features(b, layer).abs().flatten()
-                                for b in x.split(chunk_rows(x))]).mean())
+        return float(
+            torch.cat(
+                [model.features(b, layer).abs().flatten() for b in x.split(chunk_rows(x))]
+            ).mean()
+        )
 
 
-def transfer_table(models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: float, *,
-                   clip: Clip = DEFAULT_CLIP) -> pd.DataFrame:
+def transfer_table(
+    models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: float, *, clip: Clip = DEFAULT_CLIP
+) -> pd.DataFrame:
     """FGSM examples made on each model of a pair and shown to the other (Sec. 6): one row per
     direction with ``examples made on``, ``tested on``, ``error`` (of the tested model), its
     ``confidence on mistakes`` and ``source error`` (of the model that made them)."""
@@ -910,9 +1089,15 @@ def transfer_table(models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: f
     rows = []
     for (src, s), (dst, d) in (((a, ma), (b, mb)), ((b, mb), (a, ma))):
         r = transfer(s, d, x, y, eps, clip=clip)
-        rows.append({"examples made on": src, "tested on": dst, "error": r["error"],
-                     "confidence on mistakes": r["mistake_confidence"],
-                     "source error": r["source_error"]})
+        rows.append(
+            {
+                "examples made on": src,
+                "tested on": dst,
+                "error": r["error"],
+                "confidence on mistakes": r["mistake_confidence"],
+                "source error": r["source_error"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -920,13 +1105,36 @@ BIM_STEPS, BIM_STEP_FACTOR = 20, 2.5
 """BIM's steps and its step size as a multiple of eps / steps (Madry et al.'s rule)."""
 
 
-def bim_errors(models: Mapping[str, torch.nn.Module], x: Any, y: Any, eps: float, *,
-               steps: int = BIM_STEPS, factor: float = BIM_STEP_FACTOR,
-               clip: Clip = DEFAULT_CLIP) -> pd.Series:
+def bim_errors(
+    models: Mapping[str, torch.nn.Module],
+    x: Any,
+    y: Any,
+    eps: float,
+    *,
+    steps: int = BIM_STEPS,
+    factor: float = BIM_STEP_FACTOR,
+    clip: Clip = DEFAULT_CLIP,
+) -> pd.Series:
     """Each model's error under BIM at ``eps``: ``steps`` signed-gradient steps of size
     ``factor``·eps/steps, each projected to the eps-ball (Kurakin et al., Madry et al.'s step
     rule). A Series by model name."""
-    return pd.Series({name: evaluate(model, adversarial(model, x, y, eps, attack="bim",
-                                                         steps=steps, step=factor * eps / steps,
-                                                         clip=clip), y)["error"]
-                      for name, model in models.items()}, name="BIM error")
+    return pd.Series(
+        {
+            name: evaluate(
+                model,
+                adversarial(
+                    model,
+                    x,
+                    y,
+                    eps,
+                    attack="bim",
+                    steps=steps,
+                    step=factor * eps / steps,
+                    clip=clip,
+                ),
+                y,
+            )["error"]
+            for name, model in models.items()
+        },
+        name="BIM error",
+    )

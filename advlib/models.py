@@ -148,8 +148,7 @@ class Dropout(nn.Module):
         if not self.training or self.p == 0:
             return x
         keep = 1.0 - self.p
-        m = torch.where(torch.rand(x.shape, dtype=x.dtype, device=x.device) < keep,
-                        1.0 / keep, 0.0)
+        m = torch.where(torch.rand(x.shape, dtype=x.dtype, device=x.device) < keep, 1.0 / keep, 0.0)
         return _Dropout.apply(x, m.to(x.dtype))
 
     def extra_repr(self) -> str:
@@ -180,7 +179,9 @@ class MaxoutMLP(Classifier):
         self.width, self.pieces, self.output = width, pieces, output
         self.max_norm = max_norm
         drop_in, drop_hidden = dropout
-        self.dropouts = nn.ModuleList([Dropout(drop_in), Dropout(drop_hidden), Dropout(drop_hidden)])
+        self.dropouts = nn.ModuleList(
+            [Dropout(drop_in), Dropout(drop_hidden), Dropout(drop_hidden)]
+        )
         self.hidden = nn.ModuleList(
             [Maxout(IN_FEATURES, width, pieces), Maxout(width, width, pieces)]
         )
@@ -304,8 +305,9 @@ class RBFNetwork(Classifier):
 
     def __init__(self, init_beta: float) -> None:
         super().__init__()
-        init_beta = check_real(init_beta, where="RBFNetwork", name="init_beta", low=0.0,
-                               open_low=True)
+        init_beta = check_real(
+            init_beta, where="RBFNetwork", name="init_beta", low=0.0, open_low=True
+        )
         self.mu = nn.Parameter(torch.empty(NUM_CLASSES, IN_FEATURES))
         self.rho = nn.Parameter(torch.empty(NUM_CLASSES, IN_FEATURES))
         self.init_beta = init_beta

@@ -26,9 +26,11 @@ def cache_dir() -> Path:
     if env:
         folder = check_folder(env, where="cache_dir", name="$ADVLIB_CACHE", create=True)
         if not os.access(folder, os.W_OK):
-            raise ValueError(f"cache_dir: $ADVLIB_CACHE names the folder {folder}, which cannot "
-                             "be written (permission denied); it must be a folder advlib may "
-                             "write to")
+            raise ValueError(
+                f"cache_dir: $ADVLIB_CACHE names the folder {folder}, which cannot "
+                "be written (permission denied); it must be a folder advlib may "
+                "write to"
+            )
         return folder.resolve()
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
@@ -42,7 +44,8 @@ STALE_SECONDS = 3600
 """A temporary file older than this is stale whoever wrote it (a write takes seconds)."""
 
 _TEMPORARY = re.compile(
-    r"^\.(?P<name>.+)\.(?P<host>[A-Za-z0-9_-]+)-(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+    r"^\.(?P<name>.+)\.(?P<host>[A-Za-z0-9_-]+)-(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$"
+)
 
 
 def _host() -> str:
@@ -91,8 +94,9 @@ def temporary_path(path: Path | str) -> Path:
     """A fresh, empty temporary file beside ``path`` (created 0600), named so that
     :func:`remove_stale_temporaries` recognises it once its writer is gone."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_host()}-{os.getpid()}.",
-                               suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{_host()}-{os.getpid()}.", suffix=".tmp"
+    )
     os.close(fd)
     return Path(tmp)
 

@@ -56,8 +56,10 @@ of the coordinates, and close enough to 0 that the slopes' curvature bias is abo
 def _angles(theta: Any, n: int, like: torch.Tensor, where: str) -> torch.Tensor:
     """θ as an (n,) tensor in x's dtype: a float for every image, or one angle per image."""
     if isinstance(theta, bool) or not isinstance(theta, (Real, torch.Tensor, np.ndarray)):
-        raise TypeError(f"{where}: theta must be a number of radians or a (n,) tensor of them, "
-                        f"got {type(theta).__name__} {theta!r}")
+        raise TypeError(
+            f"{where}: theta must be a number of radians or a (n,) tensor of them, "
+            f"got {type(theta).__name__} {theta!r}"
+        )
     if isinstance(theta, np.ndarray):
         theta = as_tensor(theta, where=where, name="theta")
     if isinstance(theta, torch.Tensor) and (theta.is_complex() or theta.dtype == torch.bool):
@@ -66,8 +68,9 @@ def _angles(theta: Any, n: int, like: torch.Tensor, where: str) -> torch.Tensor:
     if theta.dim() == 0:
         theta = theta.expand(n)
     if tuple(theta.shape) != (n,):
-        raise ValueError(f"{where}: theta must be a number or have shape ({n},), got "
-                         f"{tuple(theta.shape)}")
+        raise ValueError(
+            f"{where}: theta must be a number or have shape ({n},), got {tuple(theta.shape)}"
+        )
     if not torch.isfinite(theta).all():
         raise ValueError(f"{where}: theta must be finite")
     return theta
@@ -96,8 +99,13 @@ def rotate(x: Any, theta: Any) -> torch.Tensor:
     # the image, this matrix turns the picture counter-clockwise by theta.
     matrix = torch.stack([torch.stack([c, -s, zero], -1), torch.stack([s, c, zero], -1)], 1)
     grid = F.affine_grid(matrix, [n, 1, SIDE, SIDE], align_corners=False)
-    out = F.grid_sample(x.reshape(n, 1, SIDE, SIDE), grid, mode="bilinear",
-                        padding_mode="zeros", align_corners=False)
+    out = F.grid_sample(
+        x.reshape(n, 1, SIDE, SIDE),
+        grid,
+        mode="bilinear",
+        padding_mode="zeros",
+        align_corners=False,
+    )
     return out.reshape(n, SIDE * SIDE)
 
 
@@ -116,8 +124,9 @@ def rotation_gradient(model: torch.nn.Module, x: Any, y: Any) -> torch.Tensor:
     slopes = []
     with frozen(model), torch.enable_grad():
         for side in (1.0, -1.0):
-            theta = torch.full((x.shape[0],), side * ONE_SIDED, dtype=x.dtype, device=x.device,
-                               requires_grad=True)
+            theta = torch.full(
+                (x.shape[0],), side * ONE_SIDED, dtype=x.dtype, device=x.device, requires_grad=True
+            )
             # J is a batch mean, so n·dJ/dθᵢ is image i's own slope.
             loss = model_loss(model, model(rotate(x, theta)), y) * x.shape[0]
             slopes.append(torch.autograd.grad(loss, theta)[0])
@@ -128,16 +137,21 @@ def _signs(model, x, y, direction, seed):
     """(n,) of ±1: the side each image is turned to."""
     if direction == "gradient":
         return torch.where(rotation_gradient(model, x, y) >= 0, 1.0, -1.0).to(x.dtype)
-    check_labels(as_tensor(y, where="rotation_attack", name="y"), where="rotation_attack",
-                 n=x.shape[0], num_classes=None)
+    check_labels(
+        as_tensor(y, where="rotation_attack", name="y"),
+        where="rotation_attack",
+        n=x.shape[0],
+        num_classes=None,
+    )
     rng = np.random.default_rng(seed)
     return torch.from_numpy(rng.choice([-1.0, 1.0], size=x.shape[0])).to(x.dtype)
 
 
 def _check_degrees(degrees, where):
     if isinstance(degrees, bool) or not isinstance(degrees, Real):
-        raise TypeError(f"{where}: degrees must be a number >= 0, got {type(degrees).__name__} "
-                        f"{degrees!r}")
+        raise TypeError(
+            f"{where}: degrees must be a number >= 0, got {type(degrees).__name__} {degrees!r}"
+        )
     if not (math.isfinite(degrees) and degrees >= 0):
         raise ValueError(f"{where}: degrees must be a finite number >= 0, got {degrees!r}")
     return float(degrees)
@@ -188,14 +202,17 @@ def rotation_curve(
     """
     where = "rotation_curve"
     if not isinstance(models, Mapping) or not models:
-        raise TypeError(f"{where}: models must be a non-empty dict of name → torch module, got "
-                        f"{type(models).__name__}")
+        raise TypeError(
+            f"{where}: models must be a non-empty dict of name → torch module, got "
+            f"{type(models).__name__}"
+        )
     for name, model in models.items():
         check_model(model, where=where, name=f"models[{name!r}]")
     degrees = degrees.tolist() if isinstance(degrees, np.ndarray) else degrees
     if isinstance(degrees, (str, bytes)) or not isinstance(degrees, Sequence) or not degrees:
-        raise TypeError(f"{where}: degrees must be a non-empty list of angles >= 0, got "
-                        f"{degrees!r}")
+        raise TypeError(
+            f"{where}: degrees must be a non-empty list of angles >= 0, got {degrees!r}"
+        )
     degrees = [_check_degrees(deg, where) for deg in degrees]
     seed = check_seed(seed, where=where)
     x = _as_images(x, where)
@@ -215,12 +232,28 @@ def rotation_curve(
                     fooled_side = np.where(wrong[1], 1.0, -1.0)
                     if one.any():
                         picked = float((sign.cpu().numpy()[one] == fooled_side[one]).mean())
-                rows.append({"model": name, "degrees": deg, "direction": direction,
-                             **evaluate(model, chosen, y, clip=None), "picked": picked})
+                rows.append(
+                    {
+                        "model": name,
+                        "degrees": deg,
+                        "direction": direction,
+                        **evaluate(model, chosen, y, clip=None),
+                        "picked": picked,
+                    }
+                )
             either = wrong[1] | wrong[-1]
-            rows.append({"model": name, "degrees": deg, "direction": "either",
-                         "error": float(either.mean()), "confidence": math.nan,
-                         "mistake_confidence": math.nan, "n": len(either), "picked": math.nan})
+            rows.append(
+                {
+                    "model": name,
+                    "degrees": deg,
+                    "direction": "either",
+                    "error": float(either.mean()),
+                    "confidence": math.nan,
+                    "mistake_confidence": math.nan,
+                    "n": len(either),
+                    "picked": math.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -247,6 +280,7 @@ def rotation_summary(turns: pd.DataFrame, shown: float) -> pd.DataFrame:
             "picked_min": float(picked[picked.index > 0].min()),
             "shown_gradient": float(by_angle.loc[shown, "gradient"]),
             "shown_random": float(by_angle.loc[shown, "random"]),
-            "top": top, "shown": shown,
+            "top": top,
+            "shown": shown,
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")

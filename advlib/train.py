@@ -173,7 +173,9 @@ class Recipe:
                 check_positive(getattr(self, name), where=where, name=name)
         if self.max_norm is not None:
             check_positive(self.max_norm, where=where, name="max_norm")
-        if isinstance(self.alpha, bool) or not (isinstance(self.alpha, Real) and 0 < self.alpha < 1):
+        if isinstance(self.alpha, bool) or not (
+            isinstance(self.alpha, Real) and 0 < self.alpha < 1
+        ):
             raise ValueError(
                 f"{where}: alpha must be a number in (0, 1) (the paper: .5), got {self.alpha!r}"
             )
@@ -188,8 +190,10 @@ class Recipe:
         _check_valid(self.valid, where)
         check_choice(self.layer, where=where, name="layer", allowed=(1, 2))
         if self.patience is not None and not self.early_stopping:
-            raise ValueError(f"{where}: patience={self.patience!r} needs early_stopping "
-                             "('clean' or 'adversarial'); without it every epoch runs")
+            raise ValueError(
+                f"{where}: patience={self.patience!r} needs early_stopping "
+                "('clean' or 'adversarial'); without it every epoch runs"
+            )
         if self.training == "hidden":
             if self.clip is not None:
                 raise ValueError(f"{where}: clip applies to input perturbations, not 'hidden'")
@@ -253,15 +257,22 @@ class Recipe:
         if self.optimizer == "adam":
             opt = f"Adam (lr {lr:g}" + (f" decaying to {self.lr_end:g})" if self.lr_end else ")")
         else:
-            decay = (f"decaying to {self.lr_end:g} at the cap" if self.lr_end
-                     else f"divided by {SGD_DECAY} per step")
+            decay = (
+                f"decaying to {self.lr_end:g} at the cap"
+                if self.lr_end
+                else f"divided by {SGD_DECAY} per step"
+            )
             ramp = self.momentum_epochs or self.epochs
-            opt = (f"SGD (lr {lr:g} {decay}, momentum {self.momentum[0]:g} → "
-                   f"{self.momentum[1]:g} over {ramp} epochs)")
+            opt = (
+                f"SGD (lr {lr:g} {decay}, momentum {self.momentum[0]:g} → "
+                f"{self.momentum[1]:g} over {ramp} epochs)"
+            )
         text = f"{opt}, batch {self.batch_size}, "
         if self.early_stopping:
-            text += (f"at most {self.epochs} epochs with early stopping on {self.early_stopping} "
-                     f"validation error ({_valid_words(self.valid)} held out)")
+            text += (
+                f"at most {self.epochs} epochs with early stopping on {self.early_stopping} "
+                f"validation error ({_valid_words(self.valid)} held out)"
+            )
             text += ", then retrained on every training digit" if self.retrain else ""
         else:
             text += f"{self.epochs} epochs"
@@ -329,7 +340,9 @@ def fit(
     """
     where = "fit"
     if not isinstance(recipe, Recipe):
-        raise TypeError(f"{where}: recipe must be an advlib.train.Recipe, got {type(recipe).__name__}")
+        raise TypeError(
+            f"{where}: recipe must be an advlib.train.Recipe, got {type(recipe).__name__}"
+        )
     _check_model_fits(model, recipe, where)
     check_finite_model(model, where=where)
     x, y = as_model_inputs(model, x, y, where=where, pixels=True, classes=2, device="cpu")
@@ -370,9 +383,13 @@ class _Run:
         self.model, self.recipe, self.device, self.progress = model, recipe, device, progress
         self.logs = logs  # the sets logged every epoch: a checkpoint of other logs is not ours
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
-        self.history = {"epochs": [], "best_epoch": None,
-                        "passes_per_step": recipe.passes_per_step, "device": device.type,
-                        "seconds": 0.0}
+        self.history = {
+            "epochs": [],
+            "best_epoch": None,
+            "passes_per_step": recipe.passes_per_step,
+            "device": device.type,
+            "seconds": 0.0,
+        }
         self.resume = None
 
     def start(self):
@@ -406,10 +423,17 @@ class _Run:
             _set_rng(state["rng"], order, noise, self.device)
             best, stopped = (state["best_error"], state["best"]), state["stopped"]
         x, y = x.to(self.device), y.to(self.device)
-        monitored = {k: (xm.to(self.device), ym.to(self.device)) for k, (xm, ym) in monitored.items()}
+        monitored = {
+            k: (xm.to(self.device), ym.to(self.device)) for k, (xm, ym) in monitored.items()
+        }
         steps = math.ceil(len(x) / r.batch_size)
-        bar = tqdm(range(len(done) + 1, 1 if stopped else epochs + 1), desc=name,
-                   disable=not self.progress, leave=False, unit="epoch")
+        bar = tqdm(
+            range(len(done) + 1, 1 if stopped else epochs + 1),
+            desc=name,
+            disable=not self.progress,
+            leave=False,
+            unit="epoch",
+        )
         for epoch in bar:
             tic = time.perf_counter()
             _set_momentum(opt, r, epoch)
@@ -423,16 +447,25 @@ class _Run:
                 rows = slice(start, start + size)
                 total += _step(model, opt, xs[rows], ys[rows], noise, r) * size
                 start += size
-            row = {"phase": name, "epoch": epoch, "loss": total / len(x),
-                   "seconds": time.perf_counter() - tic}
+            row = {
+                "phase": name,
+                "epoch": epoch,
+                "loss": total / len(x),
+                "seconds": time.perf_counter() - tic,
+            }
             tic = time.perf_counter()
             for set_name, (xm, ym) in monitored.items():
                 row.update(monitor(model, xm, ym, r.valid_eps, clip=r.clip, prefix=set_name))
             if monitored:
                 row["monitor_seconds"] = time.perf_counter() - tic
             self.history["epochs"].append(row)
-            bar.set_postfix({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()
-                             if k in ("epoch", "loss") or k.startswith("valid")})
+            bar.set_postfix(
+                {
+                    k: round(v, 4) if isinstance(v, float) else v
+                    for k, v in row.items()
+                    if k in ("epoch", "loss") or k.startswith("valid")
+                }
+            )
             if stop_on:
                 error = row["valid_error" if stop_on == "clean" else "valid_adv_error"]
                 if error < best[0]:
@@ -455,10 +488,15 @@ class _Run:
         if not stopped and time.perf_counter() - self.saved_at < CHECKPOINT_SECONDS:
             return
         state = {
-            "recipe": self.recipe.config(), "logs": self.logs, "phase": phase,
+            "recipe": self.recipe.config(),
+            "logs": self.logs,
+            "phase": phase,
             "history": self.history,
-            "model": self.model.state_dict(), "optimizer": opt.state_dict(),
-            "best_error": best[0], "best": best[1], "stopped": stopped,
+            "model": self.model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "best_error": best[0],
+            "best": best[1],
+            "stopped": stopped,
             "rng": _get_rng(order, noise, self.device),
         }
         buffer = io.BytesIO()
@@ -480,8 +518,9 @@ def _batch_sizes(n: int, steps: int) -> list[int]:
     return [len(part) for part in np.array_split(np.empty(n, dtype=np.int8), steps)]
 
 
-def _read_checkpoint(path: Path | None, recipe: Recipe, logs: list[str],
-                     device: torch.device) -> dict | None:
+def _read_checkpoint(
+    path: Path | None, recipe: Recipe, logs: list[str], device: torch.device
+) -> dict | None:
     """The saved state of an interrupted run of ``recipe`` that logged the same sets (``logs``)
     on the same kind of device, or None (no file, unreadable, another run's: those are ignored
     and overwritten at the next epoch)."""
@@ -491,14 +530,21 @@ def _read_checkpoint(path: Path | None, recipe: Recipe, logs: list[str],
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # noqa: BLE001  (a torn or foreign file: start afresh)
         return None
-    same = (isinstance(state, dict) and state.get("recipe") == recipe.config()
-            and state.get("logs") == logs and state.get("history", {}).get("device") == device.type)
+    same = (
+        isinstance(state, dict)
+        and state.get("recipe") == recipe.config()
+        and state.get("logs") == logs
+        and state.get("history", {}).get("device") == device.type
+    )
     return state if same else None
 
 
 def _get_rng(order, noise, device):
-    rng = {"torch": torch.get_rng_state(), "order": order.bit_generator.state,
-           "noise": noise.get_state()}
+    rng = {
+        "torch": torch.get_rng_state(),
+        "order": order.bit_generator.state,
+        "noise": noise.get_state(),
+    }
     if device.type == "cuda":
         rng["cuda"] = torch.cuda.get_rng_state(device)
     return rng
@@ -667,16 +713,20 @@ def _check_checkpoint(checkpoint, where):
     """A checkpoint path that can be written: a str or os.PathLike, not a folder, below no
     file (checked before the first epoch, not after it)."""
     if isinstance(checkpoint, bool) or not isinstance(checkpoint, (str, os.PathLike)):
-        raise TypeError(f"{where}: checkpoint must be None or a file path (str or os.PathLike), "
-                        f"got {type(checkpoint).__name__}")
+        raise TypeError(
+            f"{where}: checkpoint must be None or a file path (str or os.PathLike), "
+            f"got {type(checkpoint).__name__}"
+        )
     path = Path(checkpoint)
     if path.is_dir():
         raise ValueError(f"{where}: checkpoint {path} is a folder; it must be a file path")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise ValueError(f"{where}: checkpoint {path} lies under {parent}, which is a "
-                                 "file; it must be a path inside a folder")
+                raise ValueError(
+                    f"{where}: checkpoint {path} lies under {parent}, which is a "
+                    "file; it must be a path inside a folder"
+                )
             break
 
 

@@ -46,8 +46,9 @@ def weight_images(layer: Any) -> np.ndarray:
         )
     w = weight.astype(np.float64)
     if w.ndim != 2 or w.shape[1] != SIDE * SIDE or w.shape[0] == 0:
-        raise ValueError(f"{where}: expects weights (units, {SIDE * SIDE}) with units >= 1, got "
-                         f"shape {w.shape}")
+        raise ValueError(
+            f"{where}: expects weights (units, {SIDE * SIDE}) with units >= 1, got shape {w.shape}"
+        )
     if not np.isfinite(w).all():
         raise ValueError(f"{where}: the weights must be finite, but they hold NaN or inf values")
     return w
@@ -78,19 +79,25 @@ def energy_share(weights: Any, pixels: Any) -> np.ndarray:
         pixels = pixels.detach().cpu().numpy()
     pixels = np.asarray(pixels)
     if pixels.dtype != bool:
-        raise TypeError(f"energy_share: pixels must be a boolean mask ({SIDE * SIDE},), got "
-                        f"dtype {pixels.dtype}")
+        raise TypeError(
+            f"energy_share: pixels must be a boolean mask ({SIDE * SIDE},), got "
+            f"dtype {pixels.dtype}"
+        )
     if pixels.shape != (SIDE * SIDE,):
-        raise ValueError(f"energy_share: pixels must be a boolean mask ({SIDE * SIDE},), "
-                         f"got shape {pixels.shape}")
+        raise ValueError(
+            f"energy_share: pixels must be a boolean mask ({SIDE * SIDE},), "
+            f"got shape {pixels.shape}"
+        )
     energy = weight_images(weights) ** 2
     return energy[:, pixels].sum(axis=1) / np.maximum(energy.sum(axis=1), np.finfo(float).tiny)
 
 
 def localisation(weights: Any, fraction: float = 0.1) -> dict[str, float]:
     """Means over units of :func:`top_share` and :func:`spread`: ``{"top_share", "spread"}``."""
-    return {"top_share": float(top_share(weights, fraction).mean()),
-            "spread": float(spread(weights).mean())}
+    return {
+        "top_share": float(top_share(weights, fraction).mean()),
+        "spread": float(spread(weights).mean()),
+    }
 
 
 def unit_images(model: Any, units: int, *, piece: int = 0) -> np.ndarray:
@@ -98,8 +105,10 @@ def unit_images(model: Any, units: int, *, piece: int = 0) -> np.ndarray:
     ``model`` (a :class:`advlib.models.MaxoutMLP`), float64 (units, 784)."""
     layer = model.hidden[0]
     if not 0 <= piece < layer.pieces or not 1 <= units <= layer.width:
-        raise ValueError(f"unit_images: piece must be in 0..{layer.pieces - 1} and units in "
-                         f"1..{layer.width}, got piece={piece!r}, units={units!r}")
+        raise ValueError(
+            f"unit_images: piece must be in 0..{layer.pieces - 1} and units in "
+            f"1..{layer.width}, got piece={piece!r}, units={units!r}"
+        )
     return weight_images(layer.piece_weights()[piece, :units])
 
 
@@ -113,7 +122,9 @@ def localisation_table(models: dict, blank: Any, fraction: float = 0.1) -> pd.Da
     rows = {}
     for name, model in models.items():
         w = model.first_layer.weight
-        rows[name] = {f"top-{fraction:.0%} energy share": float(top_share(w, fraction).mean()),
-                      "spread (pixels)": float(spread(w).mean()),
-                      "energy on blank pixels": float(energy_share(w, blank).mean())}
+        rows[name] = {
+            f"top-{fraction:.0%} energy share": float(top_share(w, fraction).mean()),
+            "spread (pixels)": float(spread(w).mean()),
+            "energy on blank pixels": float(energy_share(w, blank).mean()),
+        }
     return pd.DataFrame.from_dict(rows, orient="index")

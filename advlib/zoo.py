@@ -61,8 +61,7 @@ CATALOGUE: dict[str, dict] = {
     "maxout": dict(),
     "maxout-adversarial": dict(training="adversarial"),
     "maxout-adversarial-dropout-off": dict(training="adversarial", fgsm_dropout="off"),
-    "maxout-adversarial-clipped": dict(training="adversarial", fgsm_dropout="off",
-                                       clip=(0.0, 1.0)),
+    "maxout-adversarial-clipped": dict(training="adversarial", fgsm_dropout="off", clip=(0.0, 1.0)),
     "maxout-noise-sign": dict(training="noise-sign"),
     "maxout-noise-uniform": dict(training="noise-uniform"),
     "maxout-hidden": dict(training="hidden", layer=1),
@@ -106,12 +105,19 @@ headline nets' cap, for a two-core budget."""
 
 PAPER_OVERRIDES: dict[str, dict] = {
     # adversarially trained nets stop on adversarial validation error (C15)
-    **{name: dict(early_stopping="adversarial") for name, fields in CATALOGUE.items()
-       if fields.get("training") in ("adversarial", "hidden")},
-    **{name: dict(epochs=PAPER_BASELINE_EPOCHS) for name in ("maxout-noise-sign",
-                                                              "maxout-noise-uniform")},
-    **{name: dict(early_stopping="adversarial", epochs=PAPER_BASELINE_EPOCHS)
-       for name in ("maxout-hidden", "maxout-adversarial")},
+    **{
+        name: dict(early_stopping="adversarial")
+        for name, fields in CATALOGUE.items()
+        if fields.get("training") in ("adversarial", "hidden")
+    },
+    **{
+        name: dict(epochs=PAPER_BASELINE_EPOCHS)
+        for name in ("maxout-noise-sign", "maxout-noise-uniform")
+    },
+    **{
+        name: dict(early_stopping="adversarial", epochs=PAPER_BASELINE_EPOCHS)
+        for name in ("maxout-hidden", "maxout-adversarial")
+    },
     "maxout-adversarial-clipped": dict(early_stopping="adversarial", epochs=PAPER_CLIPPED_EPOCHS),
     "maxout-1600": dict(),
     "maxout-1600-adversarial": dict(early_stopping="adversarial"),
@@ -152,8 +158,10 @@ def recipe(
     fields = set(Recipe.__dataclass_fields__)
     unknown = sorted(set(overrides) - fields)
     if unknown:
-        raise TypeError(f"{where}: unknown Recipe fields {unknown}; overrides must be Recipe "
-                        f"fields: {', '.join(sorted(fields))}")
+        raise TypeError(
+            f"{where}: unknown Recipe fields {unknown}; overrides must be Recipe "
+            f"fields: {', '.join(sorted(fields))}"
+        )
     chosen = dict(CATALOGUE[name])
     if scale == "paper":
         chosen.update(PAPER_PROTOCOL)
@@ -188,8 +196,7 @@ def trained(recipe: Recipe, *, device: str = "auto") -> tuple[torch.nn.Module, d
         recipe.config(),
         dataset_id(x, y),
         recipe.build,
-        lambda m, checkpoint: fit(m, x, y, recipe, test=test, device=device,
-                                  checkpoint=checkpoint),
+        lambda m, checkpoint: fit(m, x, y, recipe, test=test, device=device, checkpoint=checkpoint),
         name=f"{recipe.model}-{recipe.training}",
         accept=lambda history: _has_curves(recipe, history),
     )
@@ -200,13 +207,16 @@ def trained_ensemble(recipes) -> tuple[models.Ensemble, list[dict]]:
     """An :class:`advlib.models.Ensemble` of the trained models of ``recipes`` (e.g. one recipe
     over several seeds), in eval mode, and their histories."""
     if isinstance(recipes, Recipe) or not hasattr(recipes, "__iter__"):
-        raise TypeError(f"trained_ensemble: recipes must be a list of Recipes, got "
-                        f"{type(recipes).__name__}")
+        raise TypeError(
+            f"trained_ensemble: recipes must be a list of Recipes, got {type(recipes).__name__}"
+        )
     recipes = list(recipes)
     for r in recipes:
         if not isinstance(r, Recipe):
-            raise TypeError(f"trained_ensemble: recipes must be a list of Recipes (see "
-                            f"advlib.zoo.recipe), got a {type(r).__name__} among them")
+            raise TypeError(
+                f"trained_ensemble: recipes must be a list of Recipes (see "
+                f"advlib.zoo.recipe), got a {type(r).__name__} among them"
+            )
     pairs = [trained(r) for r in recipes]
     if not pairs:
         raise ValueError("trained_ensemble: needs at least one recipe; got an empty list")
@@ -253,8 +263,12 @@ def _train_remote(recipe: Recipe, device: str) -> dict:
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     x, y = load_dataset(recipe.dataset, "train")
-    return {"state": buffer.getvalue(), "history": history, "data_id": dataset_id(x, y),
-            "seconds": time.perf_counter() - tic}
+    return {
+        "state": buffer.getvalue(),
+        "history": history,
+        "data_id": dataset_id(x, y),
+        "seconds": time.perf_counter() - tic,
+    }
 
 
 def train_all(
@@ -291,9 +305,17 @@ def train_all(
             rows.append({"recipe": r, "status": "trained", "seconds": time.perf_counter() - tic})
     elif todo:
         rows += _train_on_cluster(todo, scheduler, device, progress)
-    return [{"name": _name(row["recipe"]), "seed": row["recipe"].seed,
-             "dataset": row["recipe"].dataset, "epochs": row["recipe"].epochs,
-             "status": row["status"], "seconds": row["seconds"]} for row in rows]
+    return [
+        {
+            "name": _name(row["recipe"]),
+            "seed": row["recipe"].seed,
+            "dataset": row["recipe"].dataset,
+            "epochs": row["recipe"].epochs,
+            "status": row["status"],
+            "seconds": row["seconds"],
+        }
+        for row in rows
+    ]
 
 
 def _train_on_cluster(todo: list[Recipe], scheduler: str, device: str, progress: bool):
@@ -301,8 +323,7 @@ def _train_on_cluster(todo: list[Recipe], scheduler: str, device: str, progress:
         from distributed import Client, as_completed
     except ImportError:
         raise ImportError(
-            "train_all: training on a Dask cluster needs the sweep extra "
-            "(pip install -e .[sweep])"
+            "train_all: training on a Dask cluster needs the sweep extra (pip install -e .[sweep])"
         ) from None
     rows = []
     with Client(scheduler, timeout="30s") as client:
@@ -336,7 +357,11 @@ def history_summary(history: dict) -> dict:
     rows = history["epochs"]
     fit_rows = [r for r in rows if r["phase"] == "fit"]
     per_epoch = [r["seconds"] for r in rows]
-    return {"epochs_fit": len(fit_rows), "best_epoch": history.get("best_epoch"),
-            "epochs_retrain": len(rows) - len(fit_rows), "seconds": history.get("seconds"),
-            "seconds_per_epoch": statistics.median(per_epoch) if per_epoch else float("nan"),
-            "device": history.get("device", "cpu")}
+    return {
+        "epochs_fit": len(fit_rows),
+        "best_epoch": history.get("best_epoch"),
+        "epochs_retrain": len(rows) - len(fit_rows),
+        "seconds": history.get("seconds"),
+        "seconds_per_epoch": statistics.median(per_epoch) if per_epoch else float("nan"),
+        "device": history.get("device", "cpu"),
+    }

@@ -114,14 +114,18 @@ def comparison_methods(model, x, y) -> tuple[dict[str, Callable], dict[str, str]
         from art.estimators.classification import PyTorchClassifier
 
         clf = PyTorchClassifier(
-            model=model, loss=nn.CrossEntropyLoss(), input_shape=(784,), nb_classes=10,
-            clip_values=(0.0, 1.0), device_type="cpu",
+            model=model,
+            loss=nn.CrossEntropyLoss(),
+            input_shape=(784,),
+            nb_classes=10,
+            clip_values=(0.0, 1.0),
+            device_type="cpu",
         )
         x_np, y_np = x.numpy(), np.eye(10, dtype=np.float32)[y.numpy()]
         for batch in (x.shape[0], CHUNK):  # ART works in batches: give it both, report both
             art_attack = FastGradientMethod(clf, norm=np.inf, eps=EPS, batch_size=batch)
-            methods[f"ART (batch {batch})"] = (
-                lambda a=art_attack: torch.from_numpy(a.generate(x=x_np, y=y_np))
+            methods[f"ART (batch {batch})"] = lambda a=art_attack: torch.from_numpy(
+                a.generate(x=x_np, y=y_np)
             )
     except Exception as exc:  # noqa: BLE001
         skipped["ART"] = f"{type(exc).__name__}: {exc}"

@@ -42,12 +42,14 @@ def main() -> None:
     print(f"{machine}, {cores()} cores; 6 runs of {CHAPTER.name}")
     times: dict[int, list[float]] = {1: [], 2: []}
     for i in range(args.repeats):
-        for workers in ((1, 2) if i % 2 == 0 else (2, 1)):
+        for workers in (1, 2) if i % 2 == 0 else (2, 1):
             times[workers].append(timed(workers))
             print(f"  repeat {i + 1}: {workers} worker(s) {times[workers][-1]:6.1f} s", flush=True)
     one, two = statistics.median(times[1]), statistics.median(times[2])
-    print(f"median wall time: 1 worker {one:.1f} s, 2 workers {two:.1f} s; "
-          f"1 worker / 2 workers = {one / two:.2f}")
+    print(
+        f"median wall time: 1 worker {one:.1f} s, 2 workers {two:.1f} s; "
+        f"1 worker / 2 workers = {one / two:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -52,13 +52,25 @@ def digits() -> tuple[np.ndarray, np.ndarray, str]:
         return x, y, f"full MNIST from {os.environ['ADVLIB_DATA']}"
     x, y = load_dataset("mnist-embedded", "train")
     reps = -(-N // len(x))
-    return (np.tile(x, (reps, 1))[:N], np.tile(y, reps)[:N],
-            f"the {len(x):,} embedded digits tiled to {N:,} (no $ADVLIB_DATA)")
+    return (
+        np.tile(x, (reps, 1))[:N],
+        np.tile(y, reps)[:N],
+        f"the {len(x):,} embedded digits tiled to {N:,} (no $ADVLIB_DATA)",
+    )
 
 
 def recipe(width: int, training: str = "clean", fgsm_dropout: str = "same") -> Recipe:
-    return Recipe(width=width, training=training, fgsm_dropout=fgsm_dropout, optimizer="sgd",
-                  lr_end=1e-3, momentum_epochs=None, epochs=1, seed=0, dataset="mnist")
+    return Recipe(
+        width=width,
+        training=training,
+        fgsm_dropout=fgsm_dropout,
+        optimizer="sgd",
+        lr_end=1e-3,
+        momentum_epochs=None,
+        epochs=1,
+        seed=0,
+        dataset="mnist",
+    )
 
 
 def ours(width: int, training: str, fgsm_dropout: str, x, y):
@@ -82,8 +94,11 @@ def floor(width: int, pieces: int = 5):
     w1, b1 = torch.randn(wide, 784, generator=g), torch.zeros(wide)
     w2, b2 = torch.randn(wide, width, generator=g), torch.zeros(wide)
     w3, b3 = torch.randn(10, width, generator=g), torch.zeros(10)
-    g1, g2, g3 = (torch.randn(BATCH, wide, generator=g), torch.randn(BATCH, wide, generator=g),
-                  torch.randn(BATCH, 10, generator=g))
+    g1, g2, g3 = (
+        torch.randn(BATCH, wide, generator=g),
+        torch.randn(BATCH, wide, generator=g),
+        torch.randn(BATCH, 10, generator=g),
+    )
     z1, z2, z3 = torch.empty(BATCH, wide), torch.empty(BATCH, wide), torch.empty(BATCH, 10)
     gw1, gw2, gw3 = torch.empty_like(w1), torch.empty_like(w2), torch.empty_like(w3)
     gh1, gh2 = torch.empty(BATCH, width), torch.empty(BATCH, width)
@@ -123,7 +138,8 @@ def torchattacks_loop(width: int, x, y):
             model.train()
             opt.zero_grad()
             loss = ALPHA * F.cross_entropy(model(xb), yb) + (1 - ALPHA) * F.cross_entropy(
-                model(x_adv), yb)
+                model(x_adv), yb
+            )
             loss.backward()
             opt.step()
             model.apply_constraints()
@@ -141,9 +157,13 @@ def art_trainer(width: int, x, y):
         return None, f"ART: {type(exc).__name__}: {exc}"
     model = recipe(width).build()
     classifier = PyTorchClassifier(
-        model=model, loss=torch.nn.CrossEntropyLoss(),
+        model=model,
+        loss=torch.nn.CrossEntropyLoss(),
         optimizer=torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.5),
-        input_shape=(784,), nb_classes=10, device_type="cpu")
+        input_shape=(784,),
+        nb_classes=10,
+        device_type="cpu",
+    )
     trainer = AdversarialTrainer(classifier, FastGradientMethod(classifier, eps=EPS), ratio=0.5)
     labels = np.eye(10, dtype=np.float32)[y]
 
@@ -196,9 +216,11 @@ def main() -> None:
     def ratio(a: str, b: str) -> float:
         return statistics.median(p / q for p, q in zip(seconds[a], seconds[b], strict=True))
 
-    print(f"\n{N:,} digits: {source}; batch {BATCH}; advlib TRAIN_VERSION {TRAIN_VERSION}; "
-          f"{torch.get_num_threads()} torch thread(s); {platform.processor() or platform.machine()}"
-          f"; {args.reps} interleaved repetitions; medians")
+    print(
+        f"\n{N:,} digits: {source}; batch {BATCH}; advlib TRAIN_VERSION {TRAIN_VERSION}; "
+        f"{torch.get_num_threads()} torch thread(s); {platform.processor() or platform.machine()}"
+        f"; {args.reps} interleaved repetitions; medians"
+    )
     print(f"{'kind':44s} {'s/epoch':>8s}")
     for kind, times in seconds.items():
         print(f"{kind:44s} {statistics.median(times):8.2f}")
@@ -207,12 +229,23 @@ def main() -> None:
     print("\nratios (median of paired ratios in the same repetition)")
     rows = []
     for width in (240, args.wide) if args.wide else (240,):
-        rows += [(f"{width}: clean / floor", ratio(f"{width} clean", f"{width} floor"),
-                  TARGETS["clean / floor"]),
-                 (f"{width}: 2-pass / clean", ratio(f"{width} 2-pass", f"{width} clean"),
-                  TARGETS["2-pass / clean"]),
-                 (f"{width}: 3-pass / clean", ratio(f"{width} 3-pass", f"{width} clean"),
-                  TARGETS["3-pass / clean"])]
+        rows += [
+            (
+                f"{width}: clean / floor",
+                ratio(f"{width} clean", f"{width} floor"),
+                TARGETS["clean / floor"],
+            ),
+            (
+                f"{width}: 2-pass / clean",
+                ratio(f"{width} 2-pass", f"{width} clean"),
+                TARGETS["2-pass / clean"],
+            ),
+            (
+                f"{width}: 3-pass / clean",
+                ratio(f"{width} 3-pass", f"{width} clean"),
+                TARGETS["3-pass / clean"],
+            ),
+        ]
     for lib in ("ART AdversarialTrainer", "torchattacks FGSM loop"):
         if lib in seconds:
             rows.append((f"{lib} / ours (240, 3-pass)", ratio(lib, "240 3-pass"), None))

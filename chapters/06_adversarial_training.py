@@ -454,7 +454,7 @@ small_at_wide_epochs = small_rows[min(wide_epochs, len(small_rows)) - 1][f"{curv
 wide_transfer = transfer_table({"maxout (trained clean)": models["maxout"], "wide": first_seed},
                                x_test, y_test, eps, clip=attack_clip)
 wide_table = pd.concat([wide_clean_result.to_frame(f"{width} (trained clean)").T,
-                        wide.rename(index=lambda s: f"{width} (adversarial, {s})")])
+                        wide.set_axis([f"{width} (adversarial, {s})" for s in wide.index])])
 wide_table.style.format("{:.1%}")
 
 # %% tags=["remove-cell"]

@@ -79,7 +79,7 @@ def test_per_example_eps_gives_each_row_the_attack_of_its_own_eps(kind):
     y = torch.randint(0, 4, (12,))
     eps = torch.linspace(0.0, 0.3, 12, dtype=torch.float64)
     adv = fgsm(model, x, y, eps if kind == "tensor" else eps.numpy())
-    rows = torch.cat([fgsm(model, x[i:i + 1], y[i:i + 1], float(eps[i])) for i in range(12)])
+    rows = torch.cat([fgsm(model, x[i : i + 1], y[i : i + 1], float(eps[i])) for i in range(12)])
     assert torch.equal(adv, rows)
     assert not torch.equal(adv, fgsm(model, x, y, 0.15))
 
@@ -237,8 +237,9 @@ def test_bim_projects_to_the_ball_and_clip_range():
     assert adv.min() >= 0 and adv.max() <= 1
     assert ((adv - x).abs().amax(dim=1) > eps.double() / 2).sum() > 15  # it does move
     for clip in (None, (0.0, 1.0)):  # one BIM step of size eps is FGSM
-        assert torch.equal(bim(model, x, y, 0.1, 0.1, 1, clip=clip), fgsm(model, x, y, 0.1,
-                                                                           clip=clip))
+        assert torch.equal(
+            bim(model, x, y, 0.1, 0.1, 1, clip=clip), fgsm(model, x, y, 0.1, clip=clip)
+        )
 
 
 def test_pgd_is_seeded():

@@ -34,15 +34,25 @@ def small_book(tmp_path: Path, extra_chapter: str | None = None) -> Path:
         (book / "chapters" / "99_extra.py").write_text(extra_chapter)
         files.append("chapters/99_extra")
     toc = "format: jb-book\nroot: intro\nchapters:\n" + "".join(
-        f"  - file: {f}\n" for f in files + ["api", "references"])
+        f"  - file: {f}\n" for f in files + ["api", "references"]
+    )
     (book / "_toc.yml").write_text(toc)
     return book
 
 
 def jupyter_book(book: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
-         str(book), *args], capture_output=True, text=True, cwd=book,
+        [
+            sys.executable,
+            "-c",
+            "from jupyter_book.cli.main import main; main()",
+            "build",
+            str(book),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=book,
     )
 
 
@@ -73,7 +83,9 @@ def test_papermill_executes_then_renders_cleanly_with_warnings_as_errors(tmp_pat
 
 
 def test_a_chapter_that_raises_fails_the_papermill_build(tmp_path):
-    raising = '# %% tags=["parameters"]\nx: int = 1  # a value\n\n# %%\nraise RuntimeError("boom")\n'
+    raising = (
+        '# %% tags=["parameters"]\nx: int = 1  # a value\n\n# %%\nraise RuntimeError("boom")\n'
+    )
     book = small_book(tmp_path, extra_chapter=raising)
     with pytest.raises(PapermillExecutionError, match="boom"):
         execute_chapters(book)
@@ -82,7 +94,7 @@ def test_a_chapter_that_raises_fails_the_papermill_build(tmp_path):
     assert "RuntimeError" in failed and "boom" in failed
 
 
-SLOW = '''# %% tags=["parameters"]
+SLOW = """# %% tags=["parameters"]
 mark: str = "first"  # which build
 
 # %%
@@ -93,22 +105,28 @@ from advlib.book import record
 record({"mark": mark})
 time.sleep(2)
 record({"done": True})
-'''
+"""
 
 
 def test_a_build_killed_mid_chapter_keeps_the_previous_notebook_whole(tmp_path):
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
     (book / "chapters" / "01_slow.py").write_text(SLOW)
-    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
-                                   "  - file: chapters/01_slow\n")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: chapters/01_slow\n"
+    )
     executed = book / "chapters" / "01_slow.ipynb"
     execute_chapters(book, {"mark": "first"})
     assert read_records(executed) == {"mark": "first", "done": True}
-    code = ("import sys; from pathlib import Path; from advlib.book.build import execute_chapters;"
-            " execute_chapters(Path(sys.argv[1]), {'mark': 'second'})")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(book)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    code = (
+        "import sys; from pathlib import Path; from advlib.book.build import execute_chapters;"
+        " execute_chapters(Path(sys.argv[1]), {'mark': 'second'})"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(book)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     partial = book / "_build" / "executing" / "01_slow.ipynb"
     deadline = time.monotonic() + 120
     while not (partial.is_file() and '"second"' in partial.read_text()):
@@ -122,8 +140,10 @@ def test_a_build_killed_mid_chapter_keeps_the_previous_notebook_whole(tmp_path):
 
 
 def test_a_broken_citation_fails_the_strict_render(tmp_path):
-    broken = ('# %% [markdown]\n# # Extra\n# As {cite:t}`nobody2099` said.\n\n'
-              '# %% tags=["parameters"]\nx: int = 1  # a value\n')
+    broken = (
+        "# %% [markdown]\n# # Extra\n# As {cite:t}`nobody2099` said.\n\n"
+        '# %% tags=["parameters"]\nx: int = 1  # a value\n'
+    )
     book = small_book(tmp_path, extra_chapter=broken)
     execute_chapters(book)
     assert render_executed(book) != 0

@@ -34,9 +34,16 @@ SITE = Path(os.environ.get("ADVLIB_SITE") or ROOT / "_build" / "html")
 REQUIRED = os.environ.get("ADVLIB_REQUIRE_BROWSER") == "1"
 CHROMIUM = os.environ.get("ADVLIB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Flags that let Chromium run headless as root in a container, and keep it from phoning home.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VERDICTS = {"holds", "differs", "not run"}
 REPRODUCED = {"reproduced", "not reproduced", "not comparable", "no number", "not run"}
 """The two verdicts of a claims row (advlib.book.results.Claim.verdict and .reproduced)."""
@@ -115,8 +122,9 @@ _CLAIMS_JS = """() => [...document.querySelectorAll('table.advlib-claims')].map(
 })"""
 
 # Items of marks that carry a datum (and so a tooltip): points, images, bars.
-_HOVERABLE = ("g.role-mark.mark-symbol > path, g.role-mark.mark-image > image, "
-              "g.role-mark.mark-rect > path")
+_HOVERABLE = (
+    "g.role-mark.mark-symbol > path, g.role-mark.mark-image > image, g.role-mark.mark-rect > path"
+)
 
 
 @dataclass
@@ -135,8 +143,12 @@ class Chart:
     @property
     def rendered(self) -> bool:
         """An svg or canvas of non-zero size that (for svg) holds at least one data mark."""
-        return (self.kind is not None and self.width > 0 and self.height > 0
-                and (self.marks is None or self.marks > 0))
+        return (
+            self.kind is not None
+            and self.width > 0
+            and self.height > 0
+            and (self.marks is None or self.marks > 0)
+        )
 
     def problem(self) -> str | None:
         if self.kind is None:
@@ -189,20 +201,30 @@ class PageReport:
                     out.append(f"claims rows without a verdict in {sorted(VERDICTS)}: {bad}")
                 bad = [v for v in t.get("reproduced", []) if v not in REPRODUCED]
                 if bad:
-                    out.append(f"claims rows without a second verdict in {sorted(REPRODUCED)}: "
-                               f"{bad}")
+                    out.append(
+                        f"claims rows without a second verdict in {sorted(REPRODUCED)}: {bad}"
+                    )
         return out
 
 
-def check_page(browser, url: str, allowed: Callable[[str], bool], *, hover: bool = True,
-               javascript: bool = True, settle_ms: int = SETTLE_MS,
-               screenshot: Path | None = None, claims: bool | None = None) -> PageReport:
+def check_page(
+    browser,
+    url: str,
+    allowed: Callable[[str], bool],
+    *,
+    hover: bool = True,
+    javascript: bool = True,
+    settle_ms: int = SETTLE_MS,
+    screenshot: Path | None = None,
+    claims: bool | None = None,
+) -> PageReport:
     """Open ``url`` in a fresh context (a reader's first visit) with every request for which
     ``allowed(url)`` is false blocked and recorded; wait for charts and MathJax; report.
     ``claims``: whether the page must hold a claims table (default: every page in chapters/)."""
     report = PageReport(url=url, chapter="/chapters/" in url if claims is None else claims)
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  java_script_enabled=javascript)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=javascript
+    )
 
     def route(r) -> None:
         if allowed(r.request.url):
@@ -290,7 +312,8 @@ def server(site):
             pass
 
     httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}/"
@@ -312,21 +335,33 @@ def test_every_page_works_offline_with_charts_maths_and_claims(browser, server, 
     assert not missing, f"pages of _toc.yml missing from {site}: {missing} (rebuild the book)"
     shots = os.environ.get("ADVLIB_SCREENSHOTS")  # a folder: full-page screenshots go there
     # every chapter whose source ends in a claims table (all but the sweep page) must show it
-    claims_pages = {p for p in pages if (ROOT / f"{p}.py").is_file() and any(
-        call in (ROOT / f"{p}.py").read_text(encoding="utf-8")
-        for call in ("claims_table(", "claims_html("))}
+    claims_pages = {
+        p
+        for p in pages
+        if (ROOT / f"{p}.py").is_file()
+        and any(
+            call in (ROOT / f"{p}.py").read_text(encoding="utf-8")
+            for call in ("claims_table(", "claims_html(")
+        )
+    }
     assert len(claims_pages) >= 10, claims_pages
     problems, hovered = {}, 0
     for name in pages:
         shot = Path(shots) / f"{name.replace('/', '_')}.png" if shots else None
-        report = check_page(browser, server + f"{name}.html", _local(server), screenshot=shot,
-                            claims=name in claims_pages)
+        report = check_page(
+            browser,
+            server + f"{name}.html",
+            _local(server),
+            screenshot=shot,
+            claims=name in claims_pages,
+        )
         hovered += sum(bool(c.tooltip) for c in report.charts)
         if report.problems():
             problems[name] = report.problems()
     assert not problems, "reader-visible problems:\n" + json.dumps(problems, indent=1)
-    if any((site / f"{p}.html").read_text(encoding="utf-8").count("advlib-interactive")
-           for p in pages):
+    if any(
+        (site / f"{p}.html").read_text(encoding="utf-8").count("advlib-interactive") for p in pages
+    ):
         assert hovered > 0, "no interactive chart showed a vega tooltip on hover"
 
 
@@ -353,7 +388,7 @@ def strip_chart(html: str, what: str) -> str:
         spec = json.loads(match.group(2).replace("<\\/", "</"))
         spec.pop("datasets", None)
         spec.pop("data", None)
-        return html[:match.start(2)] + json.dumps(spec) + html[match.end(2):]
+        return html[: match.start(2)] + json.dumps(spec) + html[match.end(2) :]
     start = html.index('<script type="text/javascript">\n(function () {\n  var el')
     end = html.index("</script>", start) + len("</script>")
     return html[:start] + html[end:]
@@ -368,8 +403,7 @@ def test_a_chart_without_its_data_is_reported_not_rendered(browser, site, tmp_pa
     shutil.copytree(site, copy)
     page = copy / f"{name}.html"
     page.write_text(strip_chart(page.read_text(encoding="utf-8"), what), encoding="utf-8")
-    report = check_page(browser, page.as_uri(), _local(copy.as_uri()), hover=False,
-                        settle_ms=3000)
+    report = check_page(browser, page.as_uri(), _local(copy.as_uri()), hover=False, settle_ms=3000)
     print("\n".join(report.problems()))
     assert not report.charts[0].rendered
     assert all(c.rendered for c in report.charts[1:])
@@ -380,8 +414,11 @@ def test_a_chart_without_its_data_is_reported_not_rendered(browser, site, tmp_pa
 def test_blocked_requests_are_recorded(browser, site, tmp_path):
     """A page that asks a CDN for a script: the request is blocked and reported."""
     page = tmp_path / "cdn.html"
-    page.write_text('<html><head><script src="https://cdn.jsdelivr.net/npm/vega@5"></script>'
-                    "</head><body><p>hello</p></body></html>", encoding="utf-8")
+    page.write_text(
+        '<html><head><script src="https://cdn.jsdelivr.net/npm/vega@5"></script>'
+        "</head><body><p>hello</p></body></html>",
+        encoding="utf-8",
+    )
     report = check_page(browser, page.as_uri(), _local(tmp_path.as_uri()), hover=False)
     assert report.external == ["https://cdn.jsdelivr.net/npm/vega@5"]
     assert any("outside the site" in p for p in report.problems())
@@ -390,9 +427,12 @@ def test_blocked_requests_are_recorded(browser, site, tmp_path):
 def test_maths_left_raw_is_reported(browser, tmp_path):
     """A page whose maths MathJax never typeset (no MathJax loaded): both checks fire."""
     page = tmp_path / "raw.html"
-    page.write_text('<html><body><main><p>The change is <span class="math notranslate '
-                    'nohighlight">\\(\\epsilon \\lVert w \\rVert_1\\)</span>.</p>'
-                    "</main></body></html>", encoding="utf-8")
+    page.write_text(
+        '<html><body><main><p>The change is <span class="math notranslate '
+        'nohighlight">\\(\\epsilon \\lVert w \\rVert_1\\)</span>.</p>'
+        "</main></body></html>",
+        encoding="utf-8",
+    )
     report = check_page(browser, page.as_uri(), _local(tmp_path.as_uri()), hover=False)
     assert report.math["untypeset"] and report.math["raw"]
     assert any(p.startswith("raw TeX in the text") for p in report.problems())
@@ -401,33 +441,41 @@ def test_maths_left_raw_is_reported(browser, tmp_path):
 def test_a_cell_that_raised_is_reported(browser, tmp_path):
     """A page rendered from a notebook whose cell raised (MyST-NB's traceback output)."""
     page = tmp_path / "raised.html"
-    page.write_text('<html><body><main><div class="cell_output docutils container"><div '
-                    'class="output traceback highlight-ipythontb notranslate"><pre>Traceback\n'
-                    "AttributeError: 'tuple_iterator' object has no attribute 'close'</pre>"
-                    "</div></div></main></body></html>", encoding="utf-8")
+    page.write_text(
+        '<html><body><main><div class="cell_output docutils container"><div '
+        'class="output traceback highlight-ipythontb notranslate"><pre>Traceback\n'
+        "AttributeError: 'tuple_iterator' object has no attribute 'close'</pre>"
+        "</div></div></main></body></html>",
+        encoding="utf-8",
+    )
     report = check_page(browser, page.as_uri(), _local(tmp_path.as_uri()), hover=False)
     assert report.problems() == [
         "a cell's error output on the page: \"AttributeError: 'tuple_iterator' object has no "
-        "attribute 'close'\""]
+        "attribute 'close'\""
+    ]
 
 
 def test_a_claims_row_without_its_second_verdict_is_reported(browser, tmp_path):
     """A chapter page whose claims table (made by claims_html) lost one row's second verdict."""
     from advlib.book.results import Claim, at_most, claims_html
 
-    rows = [Claim("C4", "error", 0.0094, 0.010, at_most(0.02), n=10_000).as_row("04"),
-            Claim("C5", "FGSM error", 0.894, 0.97, at_most(1.0), n=10_000).as_row("04")]
+    rows = [
+        Claim("C4", "error", 0.0094, 0.010, at_most(0.02), n=10_000).as_row("04"),
+        Claim("C5", "FGSM error", 0.894, 0.97, at_most(1.0), n=10_000).as_row("04"),
+    ]
     html = claims_html(rows).replace(
-        '<span class="advlib-verdict advlib-not-reproduced">not reproduced</span>', "", 1)
+        '<span class="advlib-verdict advlib-not-reproduced">not reproduced</span>', "", 1
+    )
     page = tmp_path / "claims.html"
     page.write_text(f"<html><body><main>{html}</main></body></html>", encoding="utf-8")
-    report = check_page(browser, page.as_uri(), _local(tmp_path.as_uri()), hover=False,
-                        claims=True)
-    assert report.claims == [{"rows": 2, "verdicts": ["holds", "holds"],
-                              "reproduced": ["reproduced", None]}]
+    report = check_page(browser, page.as_uri(), _local(tmp_path.as_uri()), hover=False, claims=True)
+    assert report.claims == [
+        {"rows": 2, "verdicts": ["holds", "holds"], "reproduced": ["reproduced", None]}
+    ]
     assert [p for p in report.problems() if "second verdict" in p] == [
         "claims rows without a second verdict in ['no number', 'not comparable', "
-        "'not reproduced', 'not run', 'reproduced']: [None]"]
+        "'not reproduced', 'not run', 'reproduced']: [None]"
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -437,8 +485,12 @@ def test_a_claims_row_without_its_second_verdict_is_reported(browser, tmp_path):
 def _chart_page(folder: Path, html_charts: list[str], bundle: str | None) -> Path:
     head = f'<script src="{bundle}"></script>' if bundle else ""
     page = folder / "charts.html"
-    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'>{head}</head><body>"
-                    + "\n".join(html_charts) + "</body></html>", encoding="utf-8")
+    page.write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'>{head}</head><body>"
+        + "\n".join(html_charts)
+        + "</body></html>",
+        encoding="utf-8",
+    )
     return page
 
 
@@ -453,13 +505,28 @@ def test_helper_figures_draw_offline_with_a_tooltip_on_every_kind(browser, tmp_p
 
     bundle = write_vega_bundle(tmp_path)
     rng = np.random.default_rng(0)
-    rob = pd.DataFrame([{"model": m, "eps": e, "error": min(1.0, k * e), "confidence": 0.9}
-                        for m, k in (("maxout", 4.0), ("rbf", 0.5)) for e in (0, 0.1, 0.25)])
-    hist = {"maxout": {"epochs": [{"phase": "fit", "epoch": t, "valid_error": 0.1 / t,
-                                   "valid_adv_error": 0.5 / t} for t in (1, 2, 3)]}}
+    rob = pd.DataFrame(
+        [
+            {"model": m, "eps": e, "error": min(1.0, k * e), "confidence": 0.9}
+            for m, k in (("maxout", 4.0), ("rbf", 0.5))
+            for e in (0, 0.1, 0.25)
+        ]
+    )
+    hist = {
+        "maxout": {
+            "epochs": [
+                {"phase": "fit", "epoch": t, "valid_error": 0.1 / t, "valid_adv_error": 0.5 / t}
+                for t in (1, 2, 3)
+            ]
+        }
+    }
     figures = {
-        "digit_grid": charts.digit_grid(rng.uniform(0, 1, (4, 784)), labels=[1, 2, 3, 4],
-                                        predicted=[1, 2, 8, 4], confidence=[.9, .8, .99, .7]),
+        "digit_grid": charts.digit_grid(
+            rng.uniform(0, 1, (4, 784)),
+            labels=[1, 2, 3, 4],
+            predicted=[1, 2, 8, 4],
+            confidence=[0.9, 0.8, 0.99, 0.7],
+        ),
         "rate_chart": charts.rate_chart(rob, x="eps", y="error"),
         "training_curves": charts.training_curves(hist),
         "robustness_chart": charts.robustness_chart(rob),
@@ -483,11 +550,19 @@ def svg_chapter(tmp_path_factory):
     from advlib.book.runner import run_chapter
 
     out = tmp_path_factory.mktemp("svg") / "03.ipynb"
-    run_chapter(ROOT / "chapters" / "03_linear_explanation.py", out,
-                {"max_exponent": 3, "draws": 2}, env={"ADVLIB_CHARTS": "svg"})
+    run_chapter(
+        ROOT / "chapters" / "03_linear_explanation.py",
+        out,
+        {"max_exponent": 3, "draws": 2},
+        env={"ADVLIB_CHARTS": "svg"},
+    )
     nb = nbformat.read(out, as_version=4)
-    html = [o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
-            for o in c.get("outputs", [])]
+    html = [
+        o.get("data", {}).get("text/html", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    ]
     return [h for h in html if "advlib-chart" in h]
 
 

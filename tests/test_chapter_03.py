@@ -25,15 +25,16 @@ def runs(tmp_path_factory):
 
 def test_activation_change_grows_linearly_with_dimension_C1(runs):
     r = runs[0.1]
-    assert r["eps"] == 0.1 and r["n_max"] == 10 ** 5
+    assert r["eps"] == 0.1 and r["n_max"] == 10**5
     assert abs(r["growth_slope"] - 1.0) < 0.02
     assert r["max_eta_norm"] == pytest.approx(0.1)
     assert r["max_relative_deviation"] < 1e-9
     # the change is linear in eps too: same seed, same weights, 2.5 times the eps
     assert runs[0.25]["change_at_n_max"] / r["change_at_n_max"] == pytest.approx(2.5, rel=1e-9)
     # and it is eps·m·n with m = sqrt(2/pi) for unit-variance weights: 0.1·0.798·1e5 ≈ 7,979
-    assert r["change_at_n_max"] == pytest.approx(0.1 * (2 / 3.141592653589793) ** 0.5 * 1e5,
-                                                 rel=0.01)
+    assert r["change_at_n_max"] == pytest.approx(
+        0.1 * (2 / 3.141592653589793) ** 0.5 * 1e5, rel=0.01
+    )
 
 
 def test_eight_bit_storage_discards_changes_below_half_a_level_C2(runs):

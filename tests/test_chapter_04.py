@@ -20,8 +20,9 @@ def runs(tmp_path_factory):
         # the paper's eps and the book's seed: the models come from the shared cache
         "paper": run_chapter(CHAPTER, out / "paper.ipynb", SMALL),
         # another eps, another clip range and another seed (trains two models afresh)
-        "other": run_chapter(CHAPTER, out / "other.ipynb",
-                             {**SMALL, "eps": 0.1, "seed": 1, "clip": [-0.1, 1.1]}),
+        "other": run_chapter(
+            CHAPTER, out / "other.ipynb", {**SMALL, "eps": 0.1, "seed": 1, "clip": [-0.1, 1.1]}
+        ),
     }
 
 
@@ -65,8 +66,12 @@ def test_unclipped_examples_leave_the_pixel_range_and_clipping_is_shown_beside_C
 def test_error_grows_with_eps_for_both_models(runs):
     for r in runs.values():
         for model in ("softmax regression", "maxout"):
-            errors = [row["error"] for row in sorted(
-                (row for row in r["sweep"] if row["model"] == model), key=lambda row: row["eps"])]
+            errors = [
+                row["error"]
+                for row in sorted(
+                    (row for row in r["sweep"] if row["model"] == model), key=lambda row: row["eps"]
+                )
+            ]
             assert errors == sorted(errors) and errors[-1] > errors[0] + 0.3
 
 
@@ -81,12 +86,10 @@ def test_rotation_toward_the_gradient_beats_a_random_rotation_C8(runs):
 
 def test_claims_table_names_C3_to_C8_and_marks_missing_data_not_run(runs):
     rows = runs["paper"]["claims"]
-    assert [row["claim"] for row in rows] == ["C3", "C4", "C4", "C5", "C5", "C6", "C7", "C8",
-                                              "C8"]
+    assert [row["claim"] for row in rows] == ["C3", "C4", "C4", "C5", "C5", "C6", "C7", "C8", "C8"]
     verdicts = {(row["claim"], row["quantity"]): row["verdict"] for row in rows}
     assert all(v == "not run" for (c, _), v in verdicts.items() if c in ("C6", "C7"))
-    assert all(v in ("holds", "differs") for (c, _), v in verdicts.items()
-               if c not in ("C6", "C7"))
+    assert all(v in ("holds", "differs") for (c, _), v in verdicts.items() if c not in ("C6", "C7"))
     assert rows[0]["verdict"] == "holds" and rows[1]["verdict"] == "holds"
     assert rows[-1]["verdict"] == rows[-2]["verdict"] == "holds"
 

@@ -18,8 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     # Shorter linear training and two eps values; the maxout nets come from the shared cache.
-    params = {"compare_eps": [0.05, 0.25], "epochs": 60, "softmax_epochs": 10,
-              "backend": "numpy"}
+    params = {"compare_eps": [0.05, 0.25], "epochs": 60, "softmax_epochs": 10, "backend": "numpy"}
     return run_chapter(CHAPTER, tmp_path_factory.mktemp("ch05") / "ch05.ipynb", params)
 
 
@@ -85,8 +84,7 @@ def test_small_l1_trains_without_benefit_and_adversarial_training_helps_C12(run)
 
 def test_claims_table_covers_C9_to_C12_with_computed_verdicts(run):
     rows = run["claims"]
-    assert [row["claim"] for row in rows] == (["C9"] * 3 + ["C10"] * 2 + ["C11"] * 4
-                                              + ["C12"] * 4)
+    assert [row["claim"] for row in rows] == (["C9"] * 3 + ["C10"] * 2 + ["C11"] * 4 + ["C12"] * 4)
     assert all(row["verdict"] in ("holds", "differs") for row in rows)
     c9 = [row for row in rows if row["claim"] == "C9"]
     assert all(row["verdict"] == "holds" for row in c9)
@@ -103,8 +101,15 @@ def test_claims_table_covers_C9_to_C12_with_computed_verdicts(run):
 def test_other_eps_seed_and_dataset(small_fashion, tmp_path):
     """eps .1, seed 1 and the stand-in Fashion-MNIST folder: the chapter runs on them, and
     closed-form adversarial training still lowers the FGSM error of logistic regression."""
-    params = {"eps": 0.1, "seed": 1, "dataset": "fashion-mnist", "compare_eps": [0.1],
-              "epochs": 60, "softmax_epochs": 10, "backend": "numpy"}
+    params = {
+        "eps": 0.1,
+        "seed": 1,
+        "dataset": "fashion-mnist",
+        "compare_eps": [0.1],
+        "epochs": 60,
+        "softmax_epochs": 10,
+        "backend": "numpy",
+    }
     r = run_chapter(CHAPTER, tmp_path / "other.ipynb", params)
     assert r["eps"] == 0.1 and r["large_eps"] == 0.1
     assert r["data"].startswith("Fashion-MNIST (a smaller copy")

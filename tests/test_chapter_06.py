@@ -21,8 +21,11 @@ def runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("ch06")
     return {
         "paper": run_chapter(CHAPTER, out / "paper.ipynb", {"width": WIDTH}),
-        "weak": run_chapter(CHAPTER, out / "weak.ipynb", {
-            "width": WIDTH, "eps": 0.1, "clip": True, "fgsm_dropout": "same"}),
+        "weak": run_chapter(
+            CHAPTER,
+            out / "weak.ipynb",
+            {"width": WIDTH, "eps": 0.1, "clip": True, "fgsm_dropout": "same"},
+        ),
     }
 
 
@@ -93,8 +96,11 @@ def test_other_alpha_seeds_and_dataset(small_fashion, tmp_path):
     """alpha .3, two seeds of the larger adversarial network and the stand-in Fashion-MNIST
     folder (1,000 / 300 images): the chapter trains on them and adversarial training still
     cuts the FGSM error."""
-    r = run_chapter(CHAPTER, tmp_path / "other.ipynb", {
-        "width": WIDTH, "alpha": 0.3, "seeds": 2, "dataset": "fashion-mnist"})
+    r = run_chapter(
+        CHAPTER,
+        tmp_path / "other.ipynb",
+        {"width": WIDTH, "alpha": 0.3, "seeds": 2, "dataset": "fashion-mnist"},
+    )
     assert (r["alpha"], r["seeds"], r["n_train"], r["n_test"]) == (0.3, 2, 1000, 300)
     assert r["data"].startswith("Fashion-MNIST (a smaller copy")
     assert r["wide_adv_best"] <= r["wide_adv_mean"]

@@ -59,5 +59,6 @@ def test_claims_table_checks_c23_from_computed_values(run):
     paper = run["paper_C23_error"]
     near = abs(run["rbf_error"] - paper) <= 2 * math.sqrt(paper * (1 - paper) / 1000)
     assert by_quantity["RBF network, FGSM error at eps = 0.25"]["reproduced"] == (
-        "reproduced" if near else "not reproduced")
+        "reproduced" if near else "not reproduced"
+    )
     assert rows[-1]["reproduced"] == "no number"  # "far below": a direction, not a number

@@ -64,17 +64,20 @@ def test_agreement_rows_are_set_against_the_paper_within_two_standard_errors(run
     mistakes, or the examples both models get wrong), and its second verdict follows."""
     rows = {row["quantity"]: row for row in run["claims"] if row["claim"] == "C25"}
     mistakes = round(run["maxout_error"] * run["test_size"])
-    counts = {"RBF predicts maxout's class | maxout wrong": mistakes,
-              "softmax predicts maxout's class | maxout wrong": mistakes,
-              "softmax = maxout | both wrong": run["both_wrong_softmax"],
-              "RBF = maxout | both wrong": run["both_wrong_rbf"]}
+    counts = {
+        "RBF predicts maxout's class | maxout wrong": mistakes,
+        "softmax predicts maxout's class | maxout wrong": mistakes,
+        "softmax = maxout | both wrong": run["both_wrong_softmax"],
+        "RBF = maxout | both wrong": run["both_wrong_rbf"],
+    }
     for quantity, n in counts.items():
         row = rows[quantity]
         p = row["paper_value"]
         tol = 2 * math.sqrt(max(p * (1 - p), 1 / n) / n)
         assert row["tolerance"].endswith(f"n = {n:,})")
-        assert row["reproduced"] == ("reproduced" if abs(row["ours_value"] - p) <= tol
-                                     else "not reproduced")
+        assert row["reproduced"] == (
+            "reproduced" if abs(row["ours_value"] - p) <= tol else "not reproduced"
+        )
     c24 = [row for row in run["claims"] if row["claim"] == "C24"]
     assert len(c24) == 3 and {row["reproduced"] for row in c24} == {"no number"}
 

@@ -52,5 +52,4 @@ def test_claims_table_covers_c26_and_c27(run):
     # the stand-in is not the MP-DBM, and two members are not the paper's twelve: no row is
     # set against the paper's number, though every one has a tolerance for it
     assert {row["reproduced"] for row in rows} == {"not comparable"}
-    assert fooled[0]["ours_value"] == pytest.approx(min(run["ensemble_error"],
-                                                        run["member_error"]))
+    assert fooled[0]["ours_value"] == pytest.approx(min(run["ensemble_error"], run["member_error"]))

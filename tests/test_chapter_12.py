@@ -30,6 +30,7 @@ slow = pytest.mark.slow
 
 # --- the attacks on a cached model of the book ---------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def maxout_and_digits():
     """The book's maxout network (from the model cache) and 300 embedded test digits."""
@@ -43,14 +44,14 @@ def test_pgd_fools_the_maxout_network_at_least_as_often_as_fgsm(maxout_and_digit
     model, x, y = maxout_and_digits
     for eps in (0.1, 0.25):
         fgsm_error = evaluate(model, adversarial(model, x, y, eps, clip=clip), y, clip=None)
-        pgd_error = evaluate(model, adversarial(model, x, y, eps, attack="pgd", clip=clip,
-                                                steps=10), y, clip=None)
+        pgd_error = evaluate(
+            model, adversarial(model, x, y, eps, attack="pgd", clip=clip, steps=10), y, clip=None
+        )
         assert pgd_error["error"] >= fgsm_error["error"]
 
 
 @slow
-def test_pgd_stays_in_the_eps_ball_and_only_the_clipped_one_in_the_pixel_range(
-        maxout_and_digits):
+def test_pgd_stays_in_the_eps_ball_and_only_the_clipped_one_in_the_pixel_range(maxout_and_digits):
     model, x, y = maxout_and_digits
     eps = 0.1
     unclipped = adversarial(model, x, y, eps, attack="pgd", clip=None, steps=5)
@@ -76,14 +77,16 @@ def test_fgsm_is_the_exact_maximiser_of_the_rbf_loss_over_the_unclipped_ball():
             return -model(inputs).gather(1, y[:, None]).squeeze(1)
 
     best = per_example_loss(adversarial(model, x, y, eps, clip=None))
-    others = [adversarial(model, x, y, eps, attack="pgd", clip=None, steps=20, seed=s)
-              for s in range(3)]
+    others = [
+        adversarial(model, x, y, eps, attack="pgd", clip=None, steps=20, seed=s) for s in range(3)
+    ]
     others += [x + eps * torch.randint(0, 2, x.shape).mul(2).sub(1) for _ in range(3)]
     for adv in others:
         assert (per_example_loss(adv) <= best * (1 + 1e-5)).all()
 
 
 # --- the chapter under papermill -----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def run(small_fashion):
@@ -96,7 +99,10 @@ def test_pgd_error_at_least_fgsm_error_for_every_network_eps_and_pixel_rule(run)
         for size in SIZES:
             for tail in ("", "_beside"):
                 assert run[f"{key}_pgd_{size}{tail}"] >= run[f"{key}_fgsm_{size}{tail}"], (
-                    key, size, tail)
+                    key,
+                    size,
+                    tail,
+                )
 
 
 @slow
@@ -129,8 +135,11 @@ def test_signs_of_gradient_masking_on_the_fgsm_trained_network(run):
     # the FGSM curve falls after a peak below the training eps ...
     assert run["adv_peak_eps"] < run["eps_large"]
     assert run["adv_peak_error"] > run["adv_fgsm_large"] + 0.05
-    curve = {row["eps"]: row["error"] for row in run["curve"]
-             if row["model"] == "maxout (adversarial, dropout off)"}
+    curve = {
+        row["eps"]: row["error"]
+        for row in run["curve"]
+        if row["model"] == "maxout (adversarial, dropout off)"
+    }
     assert sorted(curve) == [0.0, 0.05, 0.1, 0.25]  # the test's grid
     assert curve[0.25] < curve[0.1]
     # ... and the clean network's examples fool it more than its own
@@ -148,15 +157,17 @@ def b_rows_match_the_records(rows, run, prefix):
         assert "Madry" in row["paper"]
     for row, size in zip(rows[8:10], SIZES, strict=False):
         kept = run[f"{prefix}gain_kept_{size}"]
-        assert row["verdict"] == ("not run" if kept is None else
-                                  "holds" if kept <= 0.5 else "differs")
+        assert row["verdict"] == (
+            "not run" if kept is None else "holds" if kept <= 0.5 else "differs"
+        )
     adv_large = run[f"{prefix}adv_fgsm_large"]
-    assert rows[10]["verdict"] == ("holds" if adv_large < run[f"{prefix}adv_fgsm_small"]
-                                   else "differs")
-    assert rows[11]["verdict"] == ("holds" if run[f"{prefix}transfer_large"] > adv_large
-                                   else "differs")
-    assert rows[12]["verdict"] == ("holds" if adv_large < run[f"{prefix}adv_clean"]
-                                   else "differs")
+    assert rows[10]["verdict"] == (
+        "holds" if adv_large < run[f"{prefix}adv_fgsm_small"] else "differs"
+    )
+    assert rows[11]["verdict"] == (
+        "holds" if run[f"{prefix}transfer_large"] > adv_large else "differs"
+    )
+    assert rows[12]["verdict"] == ("holds" if adv_large < run[f"{prefix}adv_clean"] else "differs")
 
 
 @slow

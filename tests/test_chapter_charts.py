@@ -19,8 +19,9 @@ def data_of(chart):
 
 
 def test_line_chart_draws_one_line_per_column_on_log_axes():
-    df = pd.DataFrame({"n": [10, 100, 1000], "change": [2.0, 20.0, 200.0],
-                       "max-norm": [0.25, 0.25, 0.25]})
+    df = pd.DataFrame(
+        {"n": [10, 100, 1000], "change": [2.0, 20.0, 200.0], "max-norm": [0.25, 0.25, 0.25]}
+    )
     chart = charts.line_chart(df, x="n", y=["change", "max-norm"], log=True, title="t")
     s = spec(chart)
     assert s["encoding"]["x"]["scale"]["type"] == "log"
@@ -60,9 +61,15 @@ def test_logistic_digits_draws_the_weights_and_the_digits_the_model_gets_wrong()
 
 
 def test_penalty_chart_has_the_coefficient_and_the_penalty_panel():
-    curves = pd.DataFrame({"objective": ["adversarial", "L1 decay"] * 2, "eps": ["0.1"] * 4,
-                           "epoch": [1, 1, 2, 2], "L1 coefficient / eps": [0.8, 1, 0.3, 1],
-                           "penalty added to the loss": [0.1, 0.2, 0.05, 0.2]})
+    curves = pd.DataFrame(
+        {
+            "objective": ["adversarial", "L1 decay"] * 2,
+            "eps": ["0.1"] * 4,
+            "epoch": [1, 1, 2, 2],
+            "L1 coefficient / eps": [0.8, 1, 0.3, 1],
+            "penalty added to the loss": [0.1, 0.2, 0.05, 0.2],
+        }
+    )
     s = spec(charts.penalty_chart(curves))
     assert len(s["hconcat"]) == 2
     fields = [panel["layer"][0]["encoding"]["y"]["field"] for panel in s["hconcat"]]
@@ -84,16 +91,31 @@ def test_logit_panel_bands_the_eps_where_the_input_is_right():
 
 
 def test_paper_bars_take_a_dict_of_sources_and_draw_a_chance_line():
-    chart = charts.paper_bars({"paper": {"a": 0.5, "b": 0.2}, "ours": {"a": 0.4, "b": 0.3}},
-                              category="rate", x_title="rate", title="t",
-                              chance=(1 / 9, "random"))
+    chart = charts.paper_bars(
+        {"paper": {"a": 0.5, "b": 0.2}, "ours": {"a": 0.4, "b": 0.3}},
+        category="rate",
+        x_title="rate",
+        title="t",
+        chance=(1 / 9, "random"),
+    )
     s = spec(chart)
     bars = pd.DataFrame(s["datasets"][s["layer"][0]["data"]["name"]])
     assert sorted(map(tuple, bars[["rate", "source"]].values)) == [
-        ("a", "ours"), ("a", "paper"), ("b", "ours"), ("b", "paper")]
+        ("a", "ours"),
+        ("a", "paper"),
+        ("b", "ours"),
+        ("b", "paper"),
+    ]
     assert s["layer"][1]["mark"]["type"] == "rule"
-    by_model = spec(charts.paper_bars(bars.rename(columns={"rate": "model"}), category="model",
-                                      x_title="x", title="t", by_model=True))
+    by_model = spec(
+        charts.paper_bars(
+            bars.rename(columns={"rate": "model"}),
+            category="model",
+            x_title="x",
+            title="t",
+            by_model=True,
+        )
+    )
     assert "opacity" in by_model["layer"][0]["encoding"]
 
 
@@ -101,8 +123,14 @@ def test_histograms_and_class_shares_take_the_chapters_tables():
     s = spec(charts.histograms({"clean": np.zeros(3), "FGSM": np.ones(2)}, x_title="log p"))
     values = pd.DataFrame(next(iter(s["datasets"].values())))
     assert values.groupby("data")["value"].sum().to_dict() == {"FGSM": 2.0, "clean": 0.0}
-    classes = pd.DataFrame({"model": ["m"] * 2 + ["n"] * 2, "class": [0, 1, 0, 1],
-                            "count": [3, 1, 0, 0], "share": [0.75, 0.25, 0.0, 0.0]})
+    classes = pd.DataFrame(
+        {
+            "model": ["m"] * 2 + ["n"] * 2,
+            "class": [0, 1, 0, 1],
+            "count": [3, 1, 0, 0],
+            "share": [0.75, 0.25, 0.0, 0.0],
+        }
+    )
     facet = spec(charts.class_shares(classes, ["m"]))
     kept = pd.DataFrame(next(iter(facet["datasets"].values())))
     assert set(kept["model"]) == {"m"} and facet["columns"] == 2

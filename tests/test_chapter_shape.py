@@ -33,8 +33,10 @@ def shape(path: Path) -> dict:
         code += len(lines)
         longest = max(longest, len(lines))
         tree = ast.parse("\n".join(lines))
-        functions += sum(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-                         for n in ast.walk(tree))
+        functions += sum(
+            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            for n in ast.walk(tree)
+        )
     return {"code": code, "prose": prose, "longest": longest, "functions": functions}
 
 
@@ -53,9 +55,14 @@ def _only_records(lines: list[str]) -> bool:
     except SyntaxError:
         return False
     calls = [n.value for n in tree.body if isinstance(n, ast.Expr)]
-    return bool(tree.body) and len(calls) == len(tree.body) and all(
-        isinstance(c, ast.Call) and getattr(c.func, "id", "") in ("record", "record_paper")
-        for c in calls)
+    return (
+        bool(tree.body)
+        and len(calls) == len(tree.body)
+        and all(
+            isinstance(c, ast.Call) and getattr(c.func, "id", "") in ("record", "record_paper")
+            for c in calls
+        )
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -63,13 +70,16 @@ def test_cells_that_only_record_are_not_shown(path):
     for header, lines in cells(path):
         if "[markdown]" not in header and _only_records(lines):
             assert "remove-cell" in header or "remove-input" in header, (
-                f"{path.name}: a cell that only records values is shown: {lines[0]!r}")
+                f"{path.name}: a cell that only records values is shown: {lines[0]!r}"
+            )
 
 
 def test_the_shape_counts_what_it_says(tmp_path):
     chapter = tmp_path / "99_x.py"
-    chapter.write_text('# header\n\n# %% [markdown]\n# one\n# two\n\n# %%\ndef f():\n'
-                       '    return 1\n\n# %% tags=["remove-cell"]\nrecord({"a": 1})\n')
+    chapter.write_text(
+        "# header\n\n# %% [markdown]\n# one\n# two\n\n# %%\ndef f():\n"
+        '    return 1\n\n# %% tags=["remove-cell"]\nrecord({"a": 1})\n'
+    )
     assert shape(chapter) == {"code": 3, "prose": 2, "longest": 2, "functions": 1}
     assert _only_records(['record({"a": 1})', 'record_paper("C4")'])
-    assert not _only_records(['x = 1', 'record({"a": x})'])
+    assert not _only_records(["x = 1", 'record({"a": x})'])

@@ -88,13 +88,24 @@ def test_model_inputs_follow_the_models_dtype_and_device():
     model.in_features, model.num_classes = D, K
     x, y = as_model_inputs(model, np.random.rand(N, D), np.arange(N) % K, where="t")
     assert x.dtype == torch.float64 and y.dtype == torch.int64 and x.device == y.device
-    with pytest.raises(TypeError, match=r"x has dtype torch\.float32 but the model's weights "
-                                        r"are torch\.float64"):
+    with pytest.raises(
+        TypeError,
+        match=r"x has dtype torch\.float32 but the model's weights "
+        r"are torch\.float64",
+    ):
         as_model_inputs(model, torch.rand(N, D), where="t")
-    with pytest.raises(ValueError, match=r"y holds 1 distinct class\(es\); training needs at "
-                                         r"least 2"):
-        as_model_inputs(model, torch.rand(N, D).double(), torch.zeros(N, dtype=torch.int64),
-                        where="t", classes=2)
+    with pytest.raises(
+        ValueError,
+        match=r"y holds 1 distinct class\(es\); training needs at "
+        r"least 2",
+    ):
+        as_model_inputs(
+            model,
+            torch.rand(N, D).double(),
+            torch.zeros(N, dtype=torch.int64),
+            where="t",
+            classes=2,
+        )
 
 
 def test_a_model_on_another_device_than_x_is_named():
@@ -146,6 +157,9 @@ def test_models_without_declared_sizes_are_checked_against_their_output():
     assert attacks.fgsm(model, x, y, 0.1).shape == x.shape
     with pytest.raises(ValueError, match=r"labels >= 0"):
         attacks.fgsm(model, x, torch.tensor([-1, 1, 2, 3, 0]), 0.1)
-    with pytest.raises(ValueError, match=r"the model returns 4 scores per example, but y holds "
-                                         r"the label 7"):
+    with pytest.raises(
+        ValueError,
+        match=r"the model returns 4 scores per example, but y holds "
+        r"the label 7",
+    ):
         attacks.fgsm(model, x, torch.tensor([0, 1, 2, 3, 7]), 0.1)

@@ -43,9 +43,15 @@ def _free_port() -> int:
 
 def _environment(**changes: str) -> dict:
     """This process's environment (the same ADVLIB settings), one thread, no GPU."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "CI": "1",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "CUDA_VISIBLE_DEVICES": "",
+        "CI": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     env.update(changes)
     return env
 
@@ -53,8 +59,9 @@ def _environment(**changes: str) -> dict:
 def _start(args: list[str], log: Path, env: dict, cwd: Path) -> subprocess.Popen:
     # its own process group, so that teardown ends the nanny's worker process with it
     with open(log, "wb") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                start_new_session=True)
+        return subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
+        )
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -72,8 +79,10 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _logs(folder: Path) -> str:
-    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
-                     for p in sorted(folder.glob("*.log")))
+    return "\n".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+        for p in sorted(folder.glob("*.log"))
+    )
 
 
 @pytest.fixture
@@ -91,15 +100,47 @@ def cluster(tmp_path):
     address = f"tcp://127.0.0.1:{port}"
     procs = []
     try:
-        procs.append(_start([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                             "--no-dashboard"], logs / "scheduler.log", _environment(), tmp_path))
+        procs.append(
+            _start(
+                [
+                    str(DASK),
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-dashboard",
+                ],
+                logs / "scheduler.log",
+                _environment(),
+                tmp_path,
+            )
+        )
         caches = [tmp_path / f"worker{i}-cache" for i in (1, 2)]
         for i, folder in enumerate(caches, 1):
-            procs.append(_start(
-                [str(DASK), "worker", address, "--nworkers", "1", "--nthreads", "1",
-                 "--no-dashboard", "--name", f"worker{i}", "--death-timeout", "60",
-                 "--local-directory", str(tmp_path / f"worker{i}-scratch")],
-                logs / f"worker{i}.log", _environment(ADVLIB_CACHE=str(folder)), tmp_path))
+            procs.append(
+                _start(
+                    [
+                        str(DASK),
+                        "worker",
+                        address,
+                        "--nworkers",
+                        "1",
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--name",
+                        f"worker{i}",
+                        "--death-timeout",
+                        "60",
+                        "--local-directory",
+                        str(tmp_path / f"worker{i}-scratch"),
+                    ],
+                    logs / f"worker{i}.log",
+                    _environment(ADVLIB_CACHE=str(folder)),
+                    tmp_path,
+                )
+            )
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:  # the scheduler answers
             if procs[0].poll() is not None:
@@ -124,8 +165,9 @@ def cluster(tmp_path):
 
 
 def _entry(folder: Path, recipe, data_id: str) -> dict | None:
-    path = cache.model_path(recipe.config(), data_id, name=f"{recipe.model}-{recipe.training}",
-                            folder=folder / "models")
+    path = cache.model_path(
+        recipe.config(), data_id, name=f"{recipe.model}-{recipe.training}", folder=folder / "models"
+    )
     return torch.load(path, map_location="cpu", weights_only=True) if path.is_file() else None
 
 
@@ -134,10 +176,26 @@ def test_train_on_a_dask_cluster_stores_the_workers_models_bit_identical(cluster
     client_cache = tmp_path / "client-cache"
     tic = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "advlib", "train", "--scale", "quick", "--epoch-cap", "1",
-         "--chapter", CHAPTER, "--scheduler", address],
-        env=_environment(ADVLIB_CACHE=str(client_cache)), cwd=tmp_path, capture_output=True,
-        text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "advlib",
+            "train",
+            "--scale",
+            "quick",
+            "--epoch-cap",
+            "1",
+            "--chapter",
+            CHAPTER,
+            "--scheduler",
+            address,
+        ],
+        env=_environment(ADVLIB_CACHE=str(client_cache)),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     seconds = time.monotonic() - tic
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}\n{_logs(logs)}"
     assert f"2 models at scale 'quick' on {address}" in done.stdout, done.stdout
@@ -150,19 +208,24 @@ def test_train_on_a_dask_cluster_stores_the_workers_models_bit_identical(cluster
     # the client stored both models and trained none: it holds no checkpoint, and its
     # histories are the workers' own, to the timing of every epoch
     assert sorted(p.name.split("-")[0] for p in (client_cache / "models").glob("*.pt")) == [
-        "maxout", "softmax"]
+        "maxout",
+        "softmax",
+    ]
     assert not list(client_cache.rglob("*.ckpt"))
     where = {}
     for r in recipes:
         stored = _entry(client_cache, r, data_id)
         assert stored is not None, r
-        on_workers = [i for i, folder in enumerate(worker_caches, 1)
-                      if _entry(folder, r, data_id) is not None]
+        on_workers = [
+            i for i, folder in enumerate(worker_caches, 1) if _entry(folder, r, data_id) is not None
+        ]
         assert on_workers, f"{r.model}: in no worker's cache"
         worker = _entry(worker_caches[on_workers[0] - 1], r, data_id)
         assert stored["history"] == worker["history"]
-        assert all(torch.equal(stored["state_dict"][k], worker["state_dict"][k])
-                   for k in worker["state_dict"])
+        assert all(
+            torch.equal(stored["state_dict"][k], worker["state_dict"][k])
+            for k in worker["state_dict"]
+        )
         where[r.model] = on_workers
 
     # the same recipes trained here, in one thread, give the same weights bit for bit
@@ -178,17 +241,33 @@ def test_train_on_a_dask_cluster_stores_the_workers_models_bit_identical(cluster
             assert all(torch.equal(local[k], stored["state_dict"][k]) for k in local), r.model
     finally:
         torch.set_num_threads(threads)
-    print(f"\n[test_cluster] {address}: trained on workers {where} in {seconds:.1f} s "
-          "(client command, start to end)")
+    print(
+        f"\n[test_cluster] {address}: trained on workers {where} in {seconds:.1f} s "
+        "(client command, start to end)"
+    )
 
 
 def test_train_with_no_scheduler_at_the_address_exits_2_with_one_line(tmp_path):
     port = _free_port()  # nothing listens there
     done = subprocess.run(
-        [sys.executable, "-m", "advlib", "train", "--chapter", CHAPTER, "--epoch-cap", "1",
-         "--scheduler", f"tcp://127.0.0.1:{port}"],
-        env=_environment(ADVLIB_CACHE=str(tmp_path / "cache")), cwd=tmp_path,
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "advlib",
+            "train",
+            "--chapter",
+            CHAPTER,
+            "--epoch-cap",
+            "1",
+            "--scheduler",
+            f"tcp://127.0.0.1:{port}",
+        ],
+        env=_environment(ADVLIB_CACHE=str(tmp_path / "cache")),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --scheduler tcp://127.0.0.1:"), lines

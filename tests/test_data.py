@@ -17,8 +17,9 @@ from advlib import data
 from advlib.data import DataError
 
 
-def write_idx(path: Path, array: np.ndarray, *, magic: bytes | None = None, gz: bool = False,
-              cut: int = 0) -> Path:
+def write_idx(
+    path: Path, array: np.ndarray, *, magic: bytes | None = None, gz: bool = False, cut: int = 0
+) -> Path:
     """Write ``array`` (uint8) as an IDX file; ``magic`` overrides the header, ``cut`` drops bytes."""
     header = magic if magic is not None else bytes([0, 0, 0x08, array.ndim])
     dims = b"".join(int(d).to_bytes(4, "big") for d in array.shape)
@@ -32,10 +33,14 @@ def write_mnist_like(folder: Path, n_train: int = 30, n_test: int = 20, gz: bool
     rng = np.random.default_rng(0)
     suffix = ".gz" if gz else ""
     for split, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(folder / f"{split}-images-idx3-ubyte{suffix}",
-                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), gz=gz)
-        write_idx(folder / f"{split}-labels-idx1-ubyte{suffix}",
-                  np.arange(n, dtype=np.uint8) % 10, gz=gz)
+        write_idx(
+            folder / f"{split}-images-idx3-ubyte{suffix}",
+            rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+            gz=gz,
+        )
+        write_idx(
+            folder / f"{split}-labels-idx1-ubyte{suffix}", np.arange(n, dtype=np.uint8) % 10, gz=gz
+        )
 
 
 def raw_digests(folder: Path) -> dict[str, str]:
@@ -65,6 +70,7 @@ SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 # --- the embedded 5,000 digits -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("split, n", [("train", 4000), ("test", 1000)])
 def test_embedded_mnist_shapes_dtypes_ranges_and_class_balance(split, n):
     x, y = data.load_mnist(split, source="embedded")
@@ -91,10 +97,13 @@ def test_embedded_split_is_stable_across_calls_and_disjoint():
     assert data.load_mnist("train", source="embedded")[0][0, 0] == original
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"split": "validation"}, "split must be one of"),
-    ({"source": "internet"}, "source must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"split": "validation"}, "split must be one of"),
+        ({"source": "internet"}, "source must be one of"),
+    ],
+)
 def test_load_mnist_rejects_unknown_split_or_source(kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.load_mnist(**kwargs)
@@ -121,8 +130,11 @@ def test_a_copy_that_is_not_the_standard_files_is_refused(tmp_path, monkeypatch,
     write_mnist_like(tmp_path)
     monkeypatch.setenv("ADVLIB_DATA", str(tmp_path))
     monkeypatch.setenv("ADVLIB_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte\.gz is not the standard MNIST "
-                                        r"t10k-images-idx3-ubyte: its decompressed content"):
+    with pytest.raises(
+        DataError,
+        match=r"t10k-images-idx3-ubyte\.gz is not the standard MNIST "
+        r"t10k-images-idx3-ubyte: its decompressed content",
+    ):
         data.load_mnist("test", source=source)
 
 
@@ -157,8 +169,11 @@ def test_one_changed_pixel_is_a_corrupt_copy(small_mnist):
 def test_each_file_is_hashed_once_then_trusted_by_path_size_and_time(small_mnist, monkeypatch):
     hashed = []
     check = data._check_content
-    monkeypatch.setattr(data, "_check_content", lambda raw, path, stem: (
-        hashed.append(path.name), check(raw, path, stem))[1])
+    monkeypatch.setattr(
+        data,
+        "_check_content",
+        lambda raw, path, stem: (hashed.append(path.name), check(raw, path, stem))[1],
+    )
     data.load_mnist("test", source="full")
     assert sorted(hashed) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
     data.load_mnist("test", source="full")
@@ -180,7 +195,8 @@ def test_an_unreadable_record_file_only_costs_a_hash(small_mnist):
 
 @pytest.mark.parametrize("problem", ["missing", "a file", "incomplete", "empty"])
 def test_advlib_data_that_does_not_hold_full_mnist_is_an_error_not_the_embedded_digits(
-        tmp_path, monkeypatch, problem):
+    tmp_path, monkeypatch, problem
+):
     target = tmp_path / "data"
     if problem == "a file":
         target.write_text("x")
@@ -190,24 +206,34 @@ def test_advlib_data_that_does_not_hold_full_mnist_is_an_error_not_the_embedded_
             write_mnist_like(target)
             (target / "t10k-labels-idx1-ubyte.gz").unlink()
     monkeypatch.setenv("ADVLIB_DATA", str(target))
-    words = {"missing": "does not exist", "a file": "is a file", "incomplete": "lacks t10k-labels",
-             "empty": "lacks train-images"}[problem]
-    for call in (lambda: data.load_mnist("train", source="auto"), data.mnist_source,
-                 lambda: data.describe_dataset("mnist"), data.check_data_environment):
+    words = {
+        "missing": "does not exist",
+        "a file": "is a file",
+        "incomplete": "lacks t10k-labels",
+        "empty": "lacks train-images",
+    }[problem]
+    for call in (
+        lambda: data.load_mnist("train", source="auto"),
+        data.mnist_source,
+        lambda: data.describe_dataset("mnist"),
+        data.check_data_environment,
+    ):
         with pytest.raises(DataError, match=rf"\$ADVLIB_DATA names {target}.*{words}"):
             call()
 
 
-def test_an_interrupted_download_in_the_cache_is_named_and_completed_by_full(
-        tmp_path, monkeypatch):
+def test_an_interrupted_download_in_the_cache_is_named_and_completed_by_full(tmp_path, monkeypatch):
     monkeypatch.delenv("ADVLIB_DATA", raising=False)
     monkeypatch.setenv("ADVLIB_CACHE", str(tmp_path))
     folder = tmp_path / "data" / "mnist"
     folder.mkdir(parents=True)
     write_mnist_like(folder)
     (folder / "t10k-images-idx3-ubyte.gz").unlink()
-    with pytest.raises(DataError, match=r"holds only part of full MNIST \(it lacks "
-                                        r"t10k-images-idx3-ubyte\): run `python -m advlib download`"):
+    with pytest.raises(
+        DataError,
+        match=r"holds only part of full MNIST \(it lacks "
+        r"t10k-images-idx3-ubyte\): run `python -m advlib download`",
+    ):
         data.load_mnist("test", source="auto")
     asked = []
     monkeypatch.setattr(data, "download_mnist", lambda: asked.append(1) or folder)
@@ -240,11 +266,14 @@ def test_the_standard_files_are_recognised_in_any_compression(tmp_path, monkeypa
 
 
 def test_unknown_dataset_name_lists_the_choices():
-    with pytest.raises(ValueError, match="'mnist-embedded', 'mnist', 'fashion-mnist'; got 'cifar10'"):
+    with pytest.raises(
+        ValueError, match="'mnist-embedded', 'mnist', 'fashion-mnist'; got 'cifar10'"
+    ):
         data.load_dataset("cifar10", "train")
 
 
 # --- the IDX reader ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_read_idx_round_trips_images_and_labels(tmp_path, gz):
@@ -296,17 +325,23 @@ def test_images_and_labels_must_agree(tmp_path):
 
 # --- the download path (no network: pooch is given a local "downloader") -------------------
 
+
 def _local_downloader(payloads: dict[str, bytes]):
     def download(url: str, output_file, pooch_obj) -> None:
         Path(output_file).write_bytes(payloads[url.rsplit("/", 1)[1]])
+
     return download
 
 
 def test_download_checks_sha256_and_keeps_good_files(tmp_path):
     payloads = {"a.gz": b"first file", "b.gz": b"second file"}
     files = {k: hashlib.sha256(v).hexdigest() for k, v in payloads.items()}
-    folder = data.download_mnist(tmp_path / "mnist", mirrors=("https://example.invalid/",),
-                                 files=files, downloader=_local_downloader(payloads))
+    folder = data.download_mnist(
+        tmp_path / "mnist",
+        mirrors=("https://example.invalid/",),
+        files=files,
+        downloader=_local_downloader(payloads),
+    )
     assert sorted(p.name for p in folder.iterdir()) == ["a.gz", "b.gz"]
     assert (folder / "a.gz").read_bytes() == b"first file"
 
@@ -315,9 +350,15 @@ def test_download_hash_mismatch_is_a_clear_error_and_leaves_nothing(tmp_path):
     files = {"train-images-idx3-ubyte.gz": hashlib.sha256(b"the real file").hexdigest()}
     payloads = {"train-images-idx3-ubyte.gz": b"a tampered file"}
     folder = tmp_path / "mnist"
-    with pytest.raises(DataError, match="could not download train-images-idx3-ubyte.gz with sha256"):
-        data.download_mnist(folder, mirrors=("https://one.invalid/", "https://two.invalid/"),
-                            files=files, downloader=_local_downloader(payloads))
+    with pytest.raises(
+        DataError, match="could not download train-images-idx3-ubyte.gz with sha256"
+    ):
+        data.download_mnist(
+            folder,
+            mirrors=("https://one.invalid/", "https://two.invalid/"),
+            files=files,
+            downloader=_local_downloader(payloads),
+        )
     assert list(folder.iterdir()) == []  # no partial or temporary file left behind
 
 
@@ -327,8 +368,12 @@ def test_download_replaces_a_corrupt_cached_copy(tmp_path):
     folder = tmp_path / "mnist"
     folder.mkdir()
     (folder / "a.gz").write_bytes(b"half a fi")
-    data.download_mnist(folder, mirrors=("https://example.invalid/",), files=files,
-                        downloader=_local_downloader(payloads))
+    data.download_mnist(
+        folder,
+        mirrors=("https://example.invalid/",),
+        files=files,
+        downloader=_local_downloader(payloads),
+    )
     assert (folder / "a.gz").read_bytes() == b"good bytes"
 
 
@@ -342,13 +387,18 @@ def test_failed_download_of_a_mirror_falls_back_to_the_next(tmp_path):
         Path(output_file).write_bytes(b"ok")
 
     files = {"a.gz": hashlib.sha256(b"ok").hexdigest()}
-    data.download_mnist(tmp_path, mirrors=("https://down.invalid/", "https://up.invalid/"),
-                        files=files, downloader=flaky)
+    data.download_mnist(
+        tmp_path,
+        mirrors=("https://down.invalid/", "https://up.invalid/"),
+        files=files,
+        downloader=flaky,
+    )
     assert calls == ["https://down.invalid/a.gz", "https://up.invalid/a.gz"]
     assert (tmp_path / "a.gz").read_bytes() == b"ok"
 
 
 # --- Fashion-MNIST -------------------------------------------------------------------------
+
 
 def test_load_fashion_mnist_reads_small_idx_files_from_a_directory(tmp_path):
     write_mnist_like(tmp_path, n_train=30, n_test=20, gz=False)
@@ -370,11 +420,17 @@ def test_missing_fashion_mnist_says_where_it_looked(tmp_path, monkeypatch):
         (tmp_path / name).mkdir()
     write_mnist_like(tmp_path / "debian")  # would be found if the search went on
     monkeypatch.setenv("ADVLIB_FASHION_MNIST", str(tmp_path / "env"))
-    with pytest.raises(DataError, match=rf"looked in {tmp_path / 'arg'}: the folder directory "
-                                        "names must hold them"):
+    with pytest.raises(
+        DataError,
+        match=rf"looked in {tmp_path / 'arg'}: the folder directory "
+        "names must hold them",
+    ):
         data.load_fashion_mnist("train", directory=tmp_path / "arg")
-    with pytest.raises(DataError, match=rf"looked in {tmp_path / 'env'}: the folder "
-                                        r"\$ADVLIB_FASHION_MNIST names must hold them"):
+    with pytest.raises(
+        DataError,
+        match=rf"looked in {tmp_path / 'env'}: the folder "
+        r"\$ADVLIB_FASHION_MNIST names must hold them",
+    ):
         data.load_fashion_mnist("train")
     monkeypatch.delenv("ADVLIB_FASHION_MNIST")
     assert data.load_fashion_mnist("test")[0].shape == (20, 784)  # Debian's, when nothing asked
@@ -387,10 +443,12 @@ def test_describe_dataset_states_the_sizes_and_folder_it_finds(small_mnist, monk
     monkeypatch.setenv("ADVLIB_FASHION_MNIST", str(small_mnist))
     assert data.describe_dataset("fashion-mnist") == (
         f"Fashion-MNIST (a smaller copy than the standard 60,000 / 10,000) from {small_mnist}: "
-        "30 training and 20 test images (not in the paper)")
+        "30 training and 20 test images (not in the paper)"
+    )
     assert data.describe_dataset("mnist") == (
         f"MNIST IDX files from {small_mnist}: 30 training and 20 test digits, "
-        "the paper used 60,000 / 10,000")
+        "the paper used 60,000 / 10,000"
+    )
 
 
 def test_describe_dataset_without_fashion_mnist_says_where_it_looked(tmp_path, monkeypatch):
@@ -401,6 +459,7 @@ def test_describe_dataset_without_fashion_mnist_says_where_it_looked(tmp_path, m
 
 
 # --- helpers -------------------------------------------------------------------------------
+
 
 def test_validation_split_is_stratified_disjoint_and_seeded():
     x, y = data.load_mnist("train", source="embedded")

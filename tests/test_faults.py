@@ -30,11 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = 20150320  # the kill moments are drawn from this seed
 
 
-def report(what: str, runs: int, kill_points: int, corrupt: int, reruns: int,
-           **extra) -> None:
+def report(what: str, runs: int, kill_points: int, corrupt: int, reruns: int, **extra) -> None:
     """Add one row to ``$ADVLIB_FAULTS_REPORT`` (a JSON list) and print it (``pytest -s``)."""
-    row = {"what": what, "runs": runs, "kill_points": kill_points, "corrupt_files_left": corrupt,
-           "reruns_completed": reruns, **extra}
+    row = {
+        "what": what,
+        "runs": runs,
+        "kill_points": kill_points,
+        "corrupt_files_left": corrupt,
+        "reruns_completed": reruns,
+        **extra,
+    }
     print(json.dumps(row))
     path = os.environ.get("ADVLIB_FAULTS_REPORT")
     if path:
@@ -47,8 +52,14 @@ def child(tmp_path: Path, code: str, *args: str, **env: str) -> subprocess.Popen
     script = tmp_path / f"child-{hashlib.sha256(code.encode()).hexdigest()[:8]}.py"
     script.write_text(textwrap.dedent(code))
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **env}
-    return subprocess.Popen([sys.executable, str(script), *args], cwd=ROOT, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(script), *args],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 300) -> str:
@@ -166,17 +177,28 @@ def test_locked_folder_lets_one_holder_in_at_a_time(tmp_path):
 # Downloads: a fake downloader (no network) that writes each file slowly, in chunks
 
 
-PAYLOADS = {f"{stem}.gz": bytes(random.Random(i).randbytes(256 * 1024))
-            for i, stem in enumerate(("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                      "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))}
+PAYLOADS = {
+    f"{stem}.gz": bytes(random.Random(i).randbytes(256 * 1024))
+    for i, stem in enumerate(
+        (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        )
+    )
+}
 FILES = {name: hashlib.sha256(data).hexdigest() for name, data in PAYLOADS.items()}
 
-DOWNLOAD = """
+DOWNLOAD = (
+    """
     import json, random, sys, time
     from pathlib import Path
 
     from advlib.data import download_mnist
-""" + PEERS + """
+"""
+    + PEERS
+    + """
 
     folder, log, times = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     delay = float(sys.argv[4])
@@ -200,12 +222,21 @@ DOWNLOAD = """
     download_mnist(folder, mirrors=("https://mirror.invalid/",), files=files, downloader=slow)
     times.write_text(json.dumps({"entered": entered, "left": time.time()}))
 """
+)
 
 
 def _download(tmp_path, folder, name, delay, peers=1):
     log, times = tmp_path / f"{name}.log", tmp_path / f"{name}.json"
-    proc = child(tmp_path, DOWNLOAD, str(folder), str(log), str(times), str(delay),
-                 json.dumps(FILES), str(peers))
+    proc = child(
+        tmp_path,
+        DOWNLOAD,
+        str(folder),
+        str(log),
+        str(times),
+        str(delay),
+        json.dumps(FILES),
+        str(peers),
+    )
     return proc, log, times
 
 
@@ -242,8 +273,14 @@ def test_a_killed_download_leaves_no_partial_file_and_the_rerun_completes(tmp_pa
         fetched = rerun_log.read_text().split() if rerun_log.is_file() else []
         assert len(fetched) == len(FILES) - kept[-1]  # verified files are not fetched again
         completed += 1
-    report("download (4 files)", runs=points, kill_points=points, corrupt=corrupt,
-           reruns=completed, verified_files_kept_at_kill=kept)
+    report(
+        "download (4 files)",
+        runs=points,
+        kill_points=points,
+        corrupt=corrupt,
+        reruns=completed,
+        verified_files_kept_at_kill=kept,
+    )
     assert corrupt == 0 and completed == points
     assert len(set(kept)) > 1, kept  # the seeded moments fell at different stages
 
@@ -260,22 +297,31 @@ def test_two_downloads_at_once_end_with_one_verified_copy(tmp_path):
     fetched = log_a.read_text().split() + (log_b.read_text().split() if log_b.is_file() else [])
     assert sorted(fetched) == sorted(FILES)  # each file fetched once, by one of them
     assert {p.name: sha256(p) for p in folder.iterdir()} == FILES
-    report("two concurrent downloads", runs=2, kill_points=0, corrupt=0, reruns=0,
-           overlap_seconds=round(min(a["left"], b["left"]) - max(a["entered"], b["entered"]), 3))
+    report(
+        "two concurrent downloads",
+        runs=2,
+        kill_points=0,
+        corrupt=0,
+        reruns=0,
+        overlap_seconds=round(min(a["left"], b["left"]) - max(a["entered"], b["entered"]), 3),
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # The model cache: a 16 MB entry written while the test kills the writer
 
 
-CACHE = """
+CACHE = (
+    """
     import json, sys, time
     from pathlib import Path
 
     import torch
 
     from advlib import cache
-""" + PEERS + """
+"""
+    + PEERS
+    + """
     folder, times, sleep = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
     peers = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     CONFIG = {"model": "big-linear", "epochs": 1}
@@ -302,6 +348,7 @@ CACHE = """
     times.write_text(json.dumps({"entered": entered, "left": left,
                                  "weight_sum": float(model.weight.double().sum())}))
 """
+)
 
 
 def _expected_cache_weights() -> torch.Tensor:
@@ -335,8 +382,10 @@ def test_a_killed_cache_write_leaves_no_partial_entry_and_the_rerun_completes(tm
         proc = child(tmp_path, CACHE, str(folder), str(tmp_path / f"t{point}.json"), "0.2")
         wait_for(lambda folder=folder: (folder / "training").is_file(), what="training to start")
         if moment == "mid-write":
-            wait_for(lambda folder=folder: any(p.name.endswith(".tmp") for p in folder.iterdir()),
-                     what="the write's temporary file")
+            wait_for(
+                lambda folder=folder: any(p.name.endswith(".tmp") for p in folder.iterdir()),
+                what="the write's temporary file",
+            )
         else:
             time.sleep(moment)
         kill(proc)
@@ -349,8 +398,14 @@ def test_a_killed_cache_write_leaves_no_partial_entry_and_the_rerun_completes(tm
         assert result["weight_sum"] == pytest.approx(float(expected.double().sum()), rel=1e-12)
         assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]  # cleaned up
         completed += 1
-    report("cache write (16 MB entry)", runs=len(moments), kill_points=len(moments),
-           corrupt=corrupt, reruns=completed, killed_mid_write=mid_write)
+    report(
+        "cache write (16 MB entry)",
+        runs=len(moments),
+        kill_points=len(moments),
+        corrupt=corrupt,
+        reruns=completed,
+        killed_mid_write=mid_write,
+    )
     assert corrupt == 0 and completed == len(moments) and mid_write >= 1
 
 
@@ -359,7 +414,9 @@ def test_two_processes_asking_for_one_model_train_it_once(tmp_path):
     folder = tmp_path / "models"
     folder.mkdir()
     first = child(tmp_path, CACHE, str(folder), str(tmp_path / "a.json"), "0.5", "2")
-    wait_for(lambda folder=folder: (folder / "training").is_file(), what="the first to start training")
+    wait_for(
+        lambda folder=folder: (folder / "training").is_file(), what="the first to start training"
+    )
     second = child(tmp_path, CACHE, str(folder), str(tmp_path / "b.json"), "0.5", "2")
     finish(first), finish(second)
     a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
@@ -368,8 +425,14 @@ def test_two_processes_asking_for_one_model_train_it_once(tmp_path):
     expected = float(_expected_cache_weights().double().sum())
     assert a["weight_sum"] == pytest.approx(expected, rel=1e-12) == b["weight_sum"]
     assert len(list(folder.glob("*.pt"))) == 1
-    report("two cache writers of one key", runs=2, kill_points=0, corrupt=0, reruns=0,
-           overlap_seconds=round(min(a["left"], b["left"]) - max(a["entered"], b["entered"]), 3))
+    report(
+        "two cache writers of one key",
+        runs=2,
+        kill_points=0,
+        corrupt=0,
+        reruns=0,
+        overlap_seconds=round(min(a["left"], b["left"]) - max(a["entered"], b["entered"]), 3),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -400,19 +463,26 @@ FIT = """
 RECIPES = {
     "clean, 6 epochs": dict(epochs=6),
     "adversarial, early stopping and retrain": dict(
-        training="adversarial", epochs=5, early_stopping="clean", patience=2, valid=0.2,
-        retrain=True),
+        training="adversarial",
+        epochs=5,
+        early_stopping="clean",
+        patience=2,
+        valid=0.2,
+        retrain=True,
+    ),
 }
 
 
 def _fit(tmp_path, checkpoint, out, fields):
-    return child(tmp_path, FIT, str(checkpoint) if checkpoint else "-", str(out),
-                 json.dumps(fields))
+    return child(
+        tmp_path, FIT, str(checkpoint) if checkpoint else "-", str(out), json.dumps(fields)
+    )
 
 
 def _same_run(a: dict, b: dict) -> bool:
     weights = a["state"].keys() == b["state"].keys() and all(
-        torch.equal(a["state"][k], b["state"][k]) for k in a["state"])
+        torch.equal(a["state"][k], b["state"][k]) for k in a["state"]
+    )
     rows = [{k: v for k, v in r.items() if k != "seconds"} for r in a["history"]["epochs"]]
     other = [{k: v for k, v in r.items() if k != "seconds"} for r in b["history"]["epochs"]]
     return weights and rows == other and a["history"]["best_epoch"] == b["history"]["best_epoch"]
@@ -461,12 +531,18 @@ def test_a_training_run_killed_mid_epoch_resumes_to_bit_identical_weights(tmp_pa
         assert _same_run(resumed, ref), f"kill point {point}: not bit-identical"
         # the rows before the kill are the checkpoint's own (their timings too): resumed, not
         # trained again
-        assert resumed["history"]["epochs"][:len(done)] == done
+        assert resumed["history"]["epochs"][: len(done)] == done
         assert not checkpoint.exists()  # removed when training ended
         completed += 1
-    report(f"training run ({kind})", runs=points, kill_points=points, corrupt=corrupt,
-           reruns=completed, epochs_in_checkpoint_at_kill=killed_after,
-           epochs_in_run=len(epochs))
+    report(
+        f"training run ({kind})",
+        runs=points,
+        kill_points=points,
+        corrupt=corrupt,
+        reruns=completed,
+        epochs_in_checkpoint_at_kill=killed_after,
+        epochs_in_run=len(epochs),
+    )
     assert corrupt == 0 and completed == points
 
 
@@ -474,7 +550,7 @@ def test_a_training_run_killed_mid_epoch_resumes_to_bit_identical_weights(tmp_pa
 # Sweeps: a killed sweep, and two sweeps into one folder
 
 
-PROBE = '''# %% tags=["parameters"]
+PROBE = """# %% tags=["parameters"]
 k: int = 0  # which run
 
 # %%
@@ -491,7 +567,7 @@ deadline = time.time() + 300
 while peers and len(os.listdir(peers)) < 2 and time.time() < deadline:
     time.sleep(0.01)
 record({"k_squared": k * k})
-'''
+"""
 
 SWEEP = """
     import json, sys, time
@@ -517,8 +593,15 @@ def _sweep(tmp_path, chapter, out, name, log, peers: Path | None = None):
     env = {"ADVLIB_PROBE_LOG": str(log)}
     if peers is not None:
         env["ADVLIB_PROBE_PEERS"] = str(peers)
-    return child(tmp_path, SWEEP, str(chapter), str(out), str(tmp_path / f"{name}.json"),
-                 *([str(peers)] if peers else []), **env)
+    return child(
+        tmp_path,
+        SWEEP,
+        str(chapter),
+        str(out),
+        str(tmp_path / f"{name}.json"),
+        *([str(peers)] if peers else []),
+        **env,
+    )
 
 
 def _sweep_problems(out: Path) -> list[str]:
@@ -581,8 +664,15 @@ def test_a_killed_sweep_leaves_readable_files_and_the_rerun_completes_the_same_t
         scratch = Path(tempfile.gettempdir()).glob(f"advlib-sweep-*-{proc.pid}-*")
         assert list(scratch) == []  # the killed sweep's scratch folders were removed
         completed += 1
-    report("sweep (4 runs, 2 at a time)", runs=points, kill_points=points, corrupt=corrupt,
-           reruns=completed, runs_finished_at_kill=finished_at_kill, runs_rerun=rerun_runs)
+    report(
+        "sweep (4 runs, 2 at a time)",
+        runs=points,
+        kill_points=points,
+        corrupt=corrupt,
+        reruns=completed,
+        runs_finished_at_kill=finished_at_kill,
+        runs_rerun=rerun_runs,
+    )
     assert corrupt == 0 and completed == points
 
 
@@ -602,8 +692,14 @@ def test_two_sweeps_into_one_folder_share_the_runs_and_never_run_one_twice(tmp_p
     for table in (a, b):  # and each sweep's table holds all four
         assert table["k_squared"] == [0, 1, 4, 9] and table["status"] == ["ok"] * 4
     assert _sweep_problems(out) == []
-    report("two sweeps into one --out", runs=2, kill_points=0, corrupt=0, reruns=0,
-           overlap_seconds=round(min(a["left"], b["left"]) - max(a["entered"], b["entered"]), 3))
+    report(
+        "two sweeps into one --out",
+        runs=2,
+        kill_points=0,
+        corrupt=0,
+        reruns=0,
+        overlap_seconds=round(min(a["left"], b["left"]) - max(a["entered"], b["entered"]), 3),
+    )
 
 
 class _Killed(BaseException):
@@ -611,15 +707,20 @@ class _Killed(BaseException):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fields", [
-    dict(epochs=3),
-    # fit stops early at epoch 2 (patience 1), then the retrain phase runs its epoch
-    dict(epochs=8, early_stopping="clean", patience=1, valid=0.2, retrain=True),
-    # fit runs its 3 epochs, then retrains for the best epoch's count
-    dict(training="noise-sign", epochs=3, early_stopping="clean", valid=0.2, retrain=True),
-], ids=["clean", "early-stopped-then-retrained", "noise-then-retrained"])
-def test_fit_resumes_from_every_checkpoint_to_the_uninterrupted_weights(tmp_path, monkeypatch,
-                                                                        fields):
+@pytest.mark.parametrize(
+    "fields",
+    [
+        dict(epochs=3),
+        # fit stops early at epoch 2 (patience 1), then the retrain phase runs its epoch
+        dict(epochs=8, early_stopping="clean", patience=1, valid=0.2, retrain=True),
+        # fit runs its 3 epochs, then retrains for the best epoch's count
+        dict(training="noise-sign", epochs=3, early_stopping="clean", valid=0.2, retrain=True),
+    ],
+    ids=["clean", "early-stopped-then-retrained", "noise-then-retrained"],
+)
+def test_fit_resumes_from_every_checkpoint_to_the_uninterrupted_weights(
+    tmp_path, monkeypatch, fields
+):
     """Every kill point at once: the run stops right after its k-th checkpoint, for each k."""
     from advlib import train
     from advlib.data import load_dataset
@@ -630,8 +731,9 @@ def test_fit_resumes_from_every_checkpoint_to_the_uninterrupted_weights(tmp_path
 
     def run(checkpoint=None):
         model = recipe.build()
-        history = train.fit(model, x, y, recipe, device="cpu", progress=False,
-                            checkpoint=checkpoint)
+        history = train.fit(
+            model, x, y, recipe, device="cpu", progress=False, checkpoint=checkpoint
+        )
         return {"state": model.state_dict(), "history": history}
 
     reference = run()

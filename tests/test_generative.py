@@ -19,7 +19,9 @@ def toy():
     rng = np.random.default_rng(0)
     centres = rng.uniform(0, 1, (3, 5))
     sizes = (30, 50, 70)
-    x = np.concatenate([c + 0.1 * rng.standard_normal((n, 5)) for c, n in zip(centres, sizes, strict=True)])
+    x = np.concatenate(
+        [c + 0.1 * rng.standard_normal((n, 5)) for c, n in zip(centres, sizes, strict=True)]
+    )
     y = np.concatenate([np.full(n, k) for k, n in enumerate(sizes)])
     return x.astype(np.float32), y.astype(np.int64)
 
@@ -46,16 +48,22 @@ def test_posterior_is_bayes_rule_with_gaussian_densities(toy):
     x, y = toy
     m = gaussian_classifier(x, y, covariance="per-class", var_smoothing=0.01, num_classes=3)
     xt = torch.as_tensor(x[:7]).double()
-    joint = torch.stack([
-        torch.distributions.Normal(m.means[k].double(), m.variances[k].double().sqrt())
-        .log_prob(xt).sum(dim=1) + m.log_priors[k].double()
-        for k in range(3)
-    ], dim=1)
+    joint = torch.stack(
+        [
+            torch.distributions.Normal(m.means[k].double(), m.variances[k].double().sqrt())
+            .log_prob(xt)
+            .sum(dim=1)
+            + m.log_priors[k].double()
+            for k in range(3)
+        ],
+        dim=1,
+    )
     expected = torch.softmax(joint, dim=1).numpy()
     _, _, probs = predict(m, x[:7])
     np.testing.assert_allclose(probs, expected, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(m.log_likelihood(xt.float()).numpy(),
-                               torch.logsumexp(joint, dim=1).numpy(), rtol=1e-4)
+    np.testing.assert_allclose(
+        m.log_likelihood(xt.float()).numpy(), torch.logsumexp(joint, dim=1).numpy(), rtol=1e-4
+    )
 
 
 def test_shared_covariance_gives_log_odds_linear_in_x_and_per_class_does_not(toy):
@@ -95,13 +103,16 @@ def test_var_smoothing_keeps_constant_pixels_finite():
     assert math.isclose(float(m.variances.min()), 1e-3, rel_tol=1e-4)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(covariance="full"), "covariance"),
-    (dict(attack_loss="hinge"), "attack_loss"),
-    (dict(var_smoothing=0.0), "var_smoothing"),
-    (dict(var_smoothing=float("nan")), "var_smoothing"),
-    (dict(num_classes=4), "none for \\[3\\]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(covariance="full"), "covariance"),
+        (dict(attack_loss="hinge"), "attack_loss"),
+        (dict(var_smoothing=0.0), "var_smoothing"),
+        (dict(var_smoothing=float("nan")), "var_smoothing"),
+        (dict(num_classes=4), "none for \\[3\\]"),
+    ],
+)
 def test_bad_arguments_are_refused_with_a_clear_message(toy, kwargs, match):
     x, y = toy
     kwargs = {"num_classes": 3, **kwargs}
@@ -125,7 +136,8 @@ def test_fgsm_direction_is_the_cross_entropy_gradient_even_where_p_y_rounds_to_o
     exact = (q @ mu - mu[yt]) / var[0]  # (n, d)
     step = fgsm(m, xt, yt, 1.0, clip=None) - xt
     assert torch.equal(step.sign(), exact.sign().float())
-    plain = gaussian_classifier(x, y, covariance="shared", var_smoothing=1e-3, num_classes=3,
-                                attack_loss="cross-entropy")
+    plain = gaussian_classifier(
+        x, y, covariance="shared", var_smoothing=1e-3, num_classes=3, attack_loss="cross-entropy"
+    )
     naive = fgsm(plain, xt, yt, 1.0, clip=None) - xt
     assert not torch.equal(naive.sign(), exact.sign().float())  # the artefact it avoids

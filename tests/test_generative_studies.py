@@ -42,9 +42,9 @@ def test_smoothing_sweep_measures_both_covariances_clean_and_under_fgsm(digits):
     sweep = generative.smoothing_sweep(x, y, xt, yt, 0.25, smoothings=(0.003, 0.03))
     assert len(sweep) == 2 * 2 * 2
     assert sorted(sweep["log10 var_smoothing"].unique()) == pytest.approx(
-        [np.log10(0.003), np.log10(0.03)])
-    wide = sweep.pivot_table(index=["covariance", "var_smoothing"], columns="data",
-                             values="error")
+        [np.log10(0.003), np.log10(0.03)]
+    )
+    wide = sweep.pivot_table(index=["covariance", "var_smoothing"], columns="data", values="error")
     assert (wide["FGSM"] > 2 * wide["clean"]).all()  # FGSM fools every one of them
 
 

@@ -122,14 +122,19 @@ def test_per_example_eps_gives_each_row_the_closed_form_of_its_own_eps():
     w, x, y = rng.normal(size=8), rng.uniform(size=(8, 8)), np.array([1, -1, 1, 1, -1, -1, 1, 1])
     eps = np.linspace(0.0, 0.35, 8)
     adv = L.logistic_fgsm(w, 0.0, x, y, eps)
-    rows = np.concatenate([L.logistic_fgsm(w, 0.0, x[i : i + 1], y[i : i + 1], float(eps[i]))
-                           for i in range(8)])
+    rows = np.concatenate(
+        [L.logistic_fgsm(w, 0.0, x[i : i + 1], y[i : i + 1], float(eps[i])) for i in range(8)]
+    )
     np.testing.assert_array_equal(adv, rows)
     W = rng.normal(size=(8, 3))
     labels = np.arange(8) % 3
     adv = L.softmax_fgsm(W, np.zeros(3), x, labels, eps)
-    rows = np.concatenate([L.softmax_fgsm(W, np.zeros(3), x[i : i + 1], labels[i : i + 1],
-                                          float(eps[i])) for i in range(8)])
+    rows = np.concatenate(
+        [
+            L.softmax_fgsm(W, np.zeros(3), x[i : i + 1], labels[i : i + 1], float(eps[i]))
+            for i in range(8)
+        ]
+    )
     np.testing.assert_array_equal(adv, rows)
     per_row = [
         float(L.logistic_adversarial_loss(w, 0.0, x[i : i + 1], y[i : i + 1], float(eps[i])))
@@ -206,8 +211,7 @@ def test_training_is_seeded(threes_and_sevens):
     assert runs[0].history == runs[1].history
     assert not np.array_equal(runs[0].w, runs[2].w)
     soft = [
-        L.fit_softmax(x, (y + 1) // 2, objective="adversarial", epochs=1, seed=5)
-        for _ in range(2)
+        L.fit_softmax(x, (y + 1) // 2, objective="adversarial", epochs=1, seed=5) for _ in range(2)
     ]
     np.testing.assert_array_equal(soft[0].w, soft[1].w)
 
@@ -226,8 +230,9 @@ def test_adversarial_penalty_fades_with_margin_l1_does_not():
     assert weight[-1] < 0.25 * weight[0]
     assert adv.history["penalty"][-1] < 0.25 * adv.history["penalty"][0]
     # L1's penalty is l1·‖w‖₁ at every epoch (objective and weights logged apart), and it grows
-    np.testing.assert_allclose(l1.history["penalty"], 0.05 * np.array(l1.history["w_l1"]),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        l1.history["penalty"], 0.05 * np.array(l1.history["w_l1"]), rtol=1e-9
+    )
     assert l1.history["penalty"][-1] > l1.history["penalty"][0]
 
 
@@ -255,10 +260,15 @@ def test_cupy_path_matches_numpy(logistic_problem, softmax_problem):
     w, b, x, y = logistic_problem
     W, bb, xs, ys = softmax_problem
     g = cupy.asarray
-    np.testing.assert_allclose(L.to_numpy(L.logistic_adversarial_grad(g(w), b, g(x), g(y), 0.1)[0]),
-                               L.logistic_adversarial_grad(w, b, x, y, 0.1)[0], rtol=1e-10)
-    np.testing.assert_array_equal(L.to_numpy(L.softmax_fgsm(g(W), g(bb), g(xs), g(ys), 0.1)),
-                                  L.softmax_fgsm(W, bb, xs, ys, 0.1))
+    np.testing.assert_allclose(
+        L.to_numpy(L.logistic_adversarial_grad(g(w), b, g(x), g(y), 0.1)[0]),
+        L.logistic_adversarial_grad(w, b, x, y, 0.1)[0],
+        rtol=1e-10,
+    )
+    np.testing.assert_array_equal(
+        L.to_numpy(L.softmax_fgsm(g(W), g(bb), g(xs), g(ys), 0.1)),
+        L.softmax_fgsm(W, bb, xs, ys, 0.1),
+    )
     fit_np = L.fit_logistic(x, y, objective="adversarial", eps=0.1, epochs=2, batch_size=8)
     fit_cp = L.fit_logistic(g(x), g(y), objective="adversarial", eps=0.1, epochs=2, batch_size=8)
     np.testing.assert_allclose(L.to_numpy(fit_cp.w), fit_np.w, rtol=1e-8)

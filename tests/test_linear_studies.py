@@ -15,8 +15,11 @@ def two_blobs(n=400, d=20, seed=0, gap=0.6):
     """A two-class problem in [0, 1]^d with labels ±1, separable with a margin."""
     rng = np.random.default_rng(seed)
     y = np.where(rng.random(n) < 0.5, -1, 1)
-    x = np.clip(0.5 + 0.15 * rng.standard_normal((n, d)) + gap / 2 * y[:, None] * (
-        np.arange(d) < 3), 0.0, 1.0)
+    x = np.clip(
+        0.5 + 0.15 * rng.standard_normal((n, d)) + gap / 2 * y[:, None] * (np.arange(d) < 3),
+        0.0,
+        1.0,
+    )
     return x, y.astype(np.int64)
 
 
@@ -82,8 +85,13 @@ def fits():
 
 def test_fit_objectives_trains_clean_adversarial_and_l1_at_every_eps(fits):
     fitted, x, y = fits
-    assert list(fitted) == [("clean", 0.0), ("adversarial", 0.05), ("L1 decay", 0.05),
-                            ("adversarial", 0.3), ("L1 decay", 0.3)]
+    assert list(fitted) == [
+        ("clean", 0.0),
+        ("adversarial", 0.05),
+        ("L1 decay", 0.05),
+        ("adversarial", 0.3),
+        ("L1 decay", 0.3),
+    ]
     l1 = lambda key: fitted[key].history["w_l1"][-1]  # noqa: E731
     assert l1(("L1 decay", 0.3)) < l1(("L1 decay", 0.05)) < l1(("clean", 0.0))
     # adversarial training lowers the FGSM error of the clean fit at its own eps
@@ -105,8 +113,13 @@ def test_fit_objectives_trains_softmax_regression_too():
 def test_objectives_table_measures_each_fit_at_its_own_eps_and_at_the_attack_eps(fits):
     fitted, x, y = fits
     table = linear.objectives_table(fitted, x, y, 0.3)
-    assert list(table.columns) == ["train error", "test error", "FGSM test error (same eps)",
-                                   "FGSM test error (eps 0.3)", "‖w‖₁"]
+    assert list(table.columns) == [
+        "train error",
+        "test error",
+        "FGSM test error (same eps)",
+        "FGSM test error (eps 0.3)",
+        "‖w‖₁",
+    ]
     small = table.loc[("adversarial", 0.05)]
     # a perturbation six times larger fools the fit trained at eps .05 more often
     assert small["FGSM test error (eps 0.3)"] > small["FGSM test error (same eps)"]
@@ -116,8 +129,12 @@ def test_objectives_table_measures_each_fit_at_its_own_eps_and_at_the_attack_eps
 def test_penalty_history_l1_charges_its_full_coefficient_the_adversarial_penalty_fades_C11(fits):
     fitted, _, _ = fits
     h = linear.penalty_history(fitted)
-    assert set(h["training"]) == {"adversarial, eps = 0.05", "L1 decay, eps = 0.05",
-                                  "adversarial, eps = 0.3", "L1 decay, eps = 0.3"}
+    assert set(h["training"]) == {
+        "adversarial, eps = 0.05",
+        "L1 decay, eps = 0.05",
+        "adversarial, eps = 0.3",
+        "L1 decay, eps = 0.3",
+    }
     assert len(h) == 4 * 30
     l1 = h[h["objective"] == "L1 decay"]["L1 coefficient / eps"]
     assert np.allclose(l1, 1.0)
@@ -139,7 +156,8 @@ def test_closed_form_check_matches_the_fgsm_loss_and_the_printed_form_for_y_plus
     assert list(table["labels"]) == ["all", "y = +1", "y = -1"]
     positive = table.set_index("labels").loc["y = +1"]
     assert positive["loss at the FGSM point"] == pytest.approx(
-        positive["paper's ζ(y(eps‖w‖₁ − wᵀx − b))"], rel=1e-12)
+        positive["paper's ζ(y(eps‖w‖₁ − wᵀx − b))"], rel=1e-12
+    )
 
 
 def test_l1_charge_is_the_one_eta_bound_for_logistic_and_overshoots_it_for_softmax_C11():

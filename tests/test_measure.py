@@ -54,8 +54,12 @@ def test_train_test_errors_flip_every_answer_once_eps_passes_the_margin():
 
 
 def test_typical_digit_is_the_first_right_one_nearest_the_median():
-    ranges = pd.DataFrame({"wrong_fraction": [0.9, 0.2, 0.55, 0.5, 0.6],
-                           "correct_width": [np.nan, 1.0, 0.5, 0.4, 0.3]})
+    ranges = pd.DataFrame(
+        {
+            "wrong_fraction": [0.9, 0.2, 0.55, 0.5, 0.6],
+            "correct_width": [np.nan, 1.0, 0.5, 0.4, 0.3],
+        }
+    )
     assert measure.typical_digit(ranges) == 2  # median .55; row 0 is wrong at eps = 0
     with pytest.raises(ValueError, match="no input"):
         measure.typical_digit(ranges.assign(correct_width=np.nan))
@@ -63,8 +67,11 @@ def test_typical_digit_is_the_first_right_one_nearest_the_median():
 
 def test_line_classes_counts_the_changes_of_the_predicted_class():
     scores = np.eye(3)[[0, 0, 2, 2, 1, 0]]  # predictions along six eps values
-    assert measure.line_classes(scores, 0) == {"class_changes": 3, "classes": 3,
-                                               "correct_fraction": 0.5}
+    assert measure.line_classes(scores, 0) == {
+        "class_changes": 3,
+        "classes": 3,
+        "correct_fraction": 0.5,
+    }
 
 
 def test_error_along_line_is_the_share_wrong_at_each_eps():
@@ -78,16 +85,25 @@ def test_error_along_line_is_the_share_wrong_at_each_eps():
 
 
 def test_fooled_summary_gives_each_models_medians():
-    r = pd.DataFrame({"wrong_fraction": [0.1, 0.5, 0.9], "wrong_fraction_positive": [1, 1, 0],
-                      "correct_width": [np.nan, 2.0, 4.0], "class_changes": [1, 3, 9]})
+    r = pd.DataFrame(
+        {
+            "wrong_fraction": [0.1, 0.5, 0.9],
+            "wrong_fraction_positive": [1, 1, 0],
+            "correct_width": [np.nan, 2.0, 4.0],
+            "class_changes": [1, 3, 9],
+        }
+    )
     table = measure.fooled_summary({"m": r})
     assert table["m"].tolist() == [0.5, 1.0, 3.0, 3.0]  # nan left out of the width's median
 
 
 def test_agreement_rates_pick_the_papers_five_rates_and_what_each_counts():
     y = np.array([0, 0, 0, 0, 0, 0])
-    preds = {"maxout": np.array([1, 1, 2, 2, 0, 0]), "softmax": np.array([1, 1, 2, 0, 0, 3]),
-             "rbf": np.array([1, 0, 3, 3, 0, 3])}
+    preds = {
+        "maxout": np.array([1, 1, 2, 2, 0, 0]),
+        "softmax": np.array([1, 1, 2, 0, 0, 3]),
+        "rbf": np.array([1, 0, 3, 3, 0, 3]),
+    }
     rates = measure.agreement_rates(measure.agreement(preds, y))
     assert list(rates.index) == list(measure.AGREEMENT_RATES)
     assert rates.loc["softmax_on_maxout_mistakes", "rate"] == pytest.approx(3 / 4)
@@ -134,13 +150,25 @@ def test_attack_loss_rises_with_eps():
 def study():
     x, y = one_pixel_data(20)
     torch.manual_seed(0)
-    models = {"softmax regression": one_pixel_model(4.0), "maxout": one_pixel_model(10.0),
-              "maxout (adversarial, dropout off)": one_pixel_model(30.0), "rbf": rbf_network()}
+    models = {
+        "softmax regression": one_pixel_model(4.0),
+        "maxout": one_pixel_model(10.0),
+        "maxout (adversarial, dropout off)": one_pixel_model(30.0),
+        "rbf": rbf_network(),
+    }
     keys = dict(zip(models, ("softmax", "maxout", "adv", "rbf"), strict=True))
-    return measure.attack_study(models, x, y, [0.0, 0.1], {"small": 0.2, "large": 0.4},
-                                keys=keys, clean="maxout",
-                                trained="maxout (adversarial, dropout off)", steps=3,
-                                loss_of="rbf")
+    return measure.attack_study(
+        models,
+        x,
+        y,
+        [0.0, 0.1],
+        {"small": 0.2, "large": 0.4},
+        keys=keys,
+        clean="maxout",
+        trained="maxout (adversarial, dropout off)",
+        steps=3,
+        loss_of="rbf",
+    )
 
 
 def test_attack_study_sets_fgsm_beside_pgd_under_both_pixel_rules(study):
@@ -161,11 +189,20 @@ def test_attack_study_wants_increasing_sizes_and_known_models(study):
     x, y = one_pixel_data(4)
     models = {"a": one_pixel_model(), "b": one_pixel_model()}
     with pytest.raises(ValueError, match="increasing"):
-        measure.attack_study(models, x, y, [0.1], {"small": 0.3, "large": 0.2},
-                             keys={"a": "a", "b": "b"}, clean="a", trained="b")
+        measure.attack_study(
+            models,
+            x,
+            y,
+            [0.1],
+            {"small": 0.3, "large": 0.2},
+            keys={"a": "a", "b": "b"},
+            clean="a",
+            trained="b",
+        )
     with pytest.raises(ValueError, match="no model"):
-        measure.attack_study(models, x, y, [0.1], {"small": 0.1}, keys={"a": "a"},
-                             clean="a", trained="c")
+        measure.attack_study(
+            models, x, y, [0.1], {"small": 0.1}, keys={"a": "a"}, clean="a", trained="c"
+        )
 
 
 def test_attack_table_puts_the_headline_pixel_rule_first(study):

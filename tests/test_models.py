@@ -38,10 +38,13 @@ def test_maxout_unit_is_the_max_of_its_pieces():
     layer = models.Maxout(784, width=3, pieces=4)
     x, _ = _digits(5)
     w, b = layer.linear.weight.detach(), layer.linear.bias.detach()
-    expected = torch.stack([
-        torch.stack([x @ w[4 * j + k] + b[4 * j + k] for k in range(4)]).amax(dim=0)
-        for j in range(3)
-    ], dim=1)
+    expected = torch.stack(
+        [
+            torch.stack([x @ w[4 * j + k] + b[4 * j + k] for k in range(4)]).amax(dim=0)
+            for j in range(3)
+        ],
+        dim=1,
+    )
     torch.testing.assert_close(layer(x).detach(), expected, rtol=1e-5, atol=1e-6)
 
 

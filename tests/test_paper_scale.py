@@ -34,8 +34,11 @@ def full_mnist():
 @pytest.fixture(scope="module")
 def chapter_04(full_mnist, tmp_path_factory):
     out = tmp_path_factory.mktemp("paper04") / "04.ipynb"
-    return run_chapter(CHAPTERS / "04_fgsm.py", out, {**CAP, "angles": [5.0], "shown_angle": 5.0,
-                                                       "eps_grid": [0.0, 0.25], "digits": 3})
+    return run_chapter(
+        CHAPTERS / "04_fgsm.py",
+        out,
+        {**CAP, "angles": [5.0], "shown_angle": 5.0, "eps_grid": [0.0, 0.25], "digits": 3},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +76,14 @@ def test_chapter_6_trains_every_model_on_full_mnist_and_plots_validation_curves(
     assert r["curve_set"] == "valid"  # the test set stays untouched while the models train
     assert r["epochs_fit_clean"] == r["epochs_fit_adv"] == 1
     assert r["epochs_retrain_adv"] == 1
-    for key in ("cross_unclipped_unclipped", "cross_unclipped_clipped",
-                "cross_clipped_clipped", "cross_clipped_unclipped", "fgsm_sign", "fgsm_uniform"):
+    for key in (
+        "cross_unclipped_unclipped",
+        "cross_unclipped_clipped",
+        "cross_clipped_clipped",
+        "cross_clipped_unclipped",
+        "fgsm_sign",
+        "fgsm_uniform",
+    ):
         assert 0.0 <= r[key] <= 1.0, key
     assert {row["scale"] for row in r["claims"]} == {"paper"}
     c15 = [row for row in r["claims"] if row["claim"] == "C15"]

@@ -23,8 +23,16 @@ def test_readme_has_exactly_two_setup_commands_build_and_test():
 
 def test_ci_runs_the_readme_test_command_verbatim():
     extract = subprocess.run(
-        ["awk", "/<!-- ci:test-command/{f=1; next} f && /^```bash/{g=1; next} g && /^```/{exit} g",
-         "README.md"], capture_output=True, text=True, cwd=ROOT, check=True)
+        [
+            "awk",
+            "/<!-- ci:test-command/{f=1; next} f && /^```bash/{g=1; next} g && /^```/{exit} g",
+            "README.md",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     assert extract.stdout.strip() == setup_commands()[1]
     ci = (ROOT / ".ci" / "run").read_text()
     assert 'eval "$test_cmd"' in ci and '"$rc" -eq 5' in ci

@@ -17,16 +17,24 @@ from advlib.book.results import Claim, at_least, at_most, claims_html, when, wit
 
 def test_record_reads_back_from_an_executed_notebook(tmp_path):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import numpy as np\nfrom advlib.book import record\n"
-        "record({'error': np.float32(0.25), 'counts': [1, 2, 3], 'note': 'holds',\n"
-        "        'table': {'a': np.int64(4)}, 'missing': float('nan')})"
-    )]
-    NotebookClient(nb, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import numpy as np\nfrom advlib.book import record\n"
+            "record({'error': np.float32(0.25), 'counts': [1, 2, 3], 'note': 'holds',\n"
+            "        'table': {'a': np.int64(4)}, 'missing': float('nan')})"
+        )
+    ]
+    NotebookClient(
+        nb, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     found = results.read_records(nb)
-    assert found == {"error": 0.25, "counts": [1, 2, 3], "note": "holds", "table": {"a": 4},
-                     "missing": None}
+    assert found == {
+        "error": 0.25,
+        "counts": [1, 2, 3],
+        "note": "holds",
+        "table": {"a": 4},
+        "missing": None,
+    }
     path = tmp_path / "out.ipynb"
     nbformat.write(nb, str(path))
     assert results.read_records(path) == found
@@ -63,8 +71,11 @@ def test_record_paper_records_every_number_of_a_claim():
     from advlib.book.paper import PAPER
 
     numbers = results.record_paper("C5")
-    expected = {f"paper_C5_{k}": v for k, v in PAPER["C5"].items()
-                if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    expected = {
+        f"paper_C5_{k}": v
+        for k, v in PAPER["C5"].items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
     assert numbers == expected and numbers["paper_C5_error"] == pytest.approx(0.894)
     assert results.records()["paper_C5_error"] == numbers["paper_C5_error"]
     with pytest.raises(ValueError, match="record_paper: no claim C99"):
@@ -74,25 +85,29 @@ def test_record_paper_records_every_number_of_a_claim():
 # --- the direction verdict ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rule, ours, paper, verdict", [
-    (within(0.05), 0.93, 0.894, "holds"),
-    (within(0.05), 0.95, 0.894, "differs"),
-    (at_least(0.9), 0.91, 0.999, "holds"),
-    (at_least(0.9), 0.89, 0.999, "differs"),
-    (at_most(0.05), 0.06, 0.0, "differs"),
-    (at_most(0.05), 0.04, 0.0, "holds"),
-    (when(True, "A > B"), 0.3, 0.2, "holds"),
-    (when(False, "A > B"), 0.3, 0.2, "differs"),
-    (None, None, 0.5, "not run"),
-    (within(0.05), None, 0.5, "not run"),
-])
+@pytest.mark.parametrize(
+    "rule, ours, paper, verdict",
+    [
+        (within(0.05), 0.93, 0.894, "holds"),
+        (within(0.05), 0.95, 0.894, "differs"),
+        (at_least(0.9), 0.91, 0.999, "holds"),
+        (at_least(0.9), 0.89, 0.999, "differs"),
+        (at_most(0.05), 0.06, 0.0, "differs"),
+        (at_most(0.05), 0.04, 0.0, "holds"),
+        (when(True, "A > B"), 0.3, 0.2, "holds"),
+        (when(False, "A > B"), 0.3, 0.2, "differs"),
+        (None, None, 0.5, "not run"),
+        (within(0.05), None, 0.5, "not run"),
+    ],
+)
 def test_claim_verdict_follows_its_rule(rule, ours, paper, verdict):
     assert Claim("C4", "error", paper, ours, rule, n=10_000).verdict == verdict
 
 
 def test_claim_shows_rates_as_percentages_and_the_rule_in_words():
-    row = Claim("C5", "FGSM error", 0.894, 0.9712, within(0.05), why="5k digits",
-                n=10_000).as_row("04_fgsm")
+    row = Claim("C5", "FGSM error", 0.894, 0.9712, within(0.05), why="5k digits", n=10_000).as_row(
+        "04_fgsm"
+    )
     assert row["paper"] == "89.4%" and row["ours"] == "97.1%"
     assert row["rule"] == "|ours − paper| ≤ 5 points" and row["verdict"] == "differs"
     assert row["chapter"] == "04_fgsm" and row["why"] == "5k digits"
@@ -101,15 +116,18 @@ def test_claim_shows_rates_as_percentages_and_the_rule_in_words():
 # --- the second verdict: is the paper's number reproduced? --------------------------------
 
 
-@pytest.mark.parametrize("ours, reproduced", [
-    (0.0094, "reproduced"),
-    (0.0100, "reproduced"),   # 0.06 points above: within 2 SE (0.19 points)
-    (0.0112, "reproduced"),   # 0.18 points above
-    (0.0114, "not reproduced"),  # 0.20 points above
-    (0.0074, "not reproduced"),  # 0.20 points below
-    (0.0140, "not reproduced"),
-    (0.0400, "not reproduced"),  # the quick scale's maxout
-])
+@pytest.mark.parametrize(
+    "ours, reproduced",
+    [
+        (0.0094, "reproduced"),
+        (0.0100, "reproduced"),  # 0.06 points above: within 2 SE (0.19 points)
+        (0.0112, "reproduced"),  # 0.18 points above
+        (0.0114, "not reproduced"),  # 0.20 points above
+        (0.0074, "not reproduced"),  # 0.20 points below
+        (0.0140, "not reproduced"),
+        (0.0400, "not reproduced"),  # the quick scale's maxout
+    ],
+)
 def test_a_rate_is_reproduced_within_two_standard_errors_of_the_papers(ours, reproduced):
     # the maxout net's 0.94% test error (C4) measured on 10,000 digits: SE = sqrt(p(1-p)/n)
     claim = Claim("C4", "maxout test error", 0.0094, ours, at_most(0.012), n=10_000)
@@ -147,18 +165,24 @@ def test_a_row_at_another_setting_than_the_papers_is_not_comparable():
     assert claim.as_row("04")["tolerance"] == ""
 
 
-@pytest.mark.parametrize("paper, ours, reproduced", [
-    ("PGD ≥ FGSM", 0.97, "no number"),  # the paper states a direction, no number
-    (0.894, "97%", "no number"),
-    (0.894, None, "not run"),
-])
+@pytest.mark.parametrize(
+    "paper, ours, reproduced",
+    [
+        ("PGD ≥ FGSM", 0.97, "no number"),  # the paper states a direction, no number
+        (0.894, "97%", "no number"),
+        (0.894, None, "not run"),
+    ],
+)
 def test_rows_without_two_numbers_say_why_there_is_no_second_verdict(paper, ours, reproduced):
     assert Claim("C5", "q", paper, ours, None, n=10_000).reproduced == reproduced
 
 
 def test_a_row_with_the_papers_number_and_no_tolerance_is_refused():
-    with pytest.raises(ValueError, match=r"Claim C4 \(error\): a row with the paper's number "
-                                         "needs a tolerance"):
+    with pytest.raises(
+        ValueError,
+        match=r"Claim C4 \(error\): a row with the paper's number "
+        "needs a tolerance",
+    ):
         Claim("C4", "error", 0.0094, 0.012, at_most(0.012))
 
 
@@ -167,12 +191,24 @@ def test_a_row_with_the_papers_number_and_no_tolerance_is_refused():
 
 def test_claims_tables_are_stored_per_scale_for_the_summary(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path))
-    results.claims_table("05_linear", [Claim("C10", "error", 0.99, 0.97, at_least(0.9), n=1000)],
-                         context="embedded digits")
-    results.claims_table("04_fgsm", [Claim("C5", "error", 0.894, 0.5, at_least(0.8), n=1000),
-                                     Claim("C4", "error", 0.999, 1.0, at_least(0.9), n=1000)])
-    results.claims_table("04_fgsm", [Claim("C5", "error", 0.894, 0.9, at_least(0.8), n=10_000)],
-                         scale="paper", context="full MNIST")
+    results.claims_table(
+        "05_linear",
+        [Claim("C10", "error", 0.99, 0.97, at_least(0.9), n=1000)],
+        context="embedded digits",
+    )
+    results.claims_table(
+        "04_fgsm",
+        [
+            Claim("C5", "error", 0.894, 0.5, at_least(0.8), n=1000),
+            Claim("C4", "error", 0.999, 1.0, at_least(0.9), n=1000),
+        ],
+    )
+    results.claims_table(
+        "04_fgsm",
+        [Claim("C5", "error", 0.894, 0.9, at_least(0.8), n=10_000)],
+        scale="paper",
+        context="full MNIST",
+    )
     rows = results.load_claims(tmp_path, scale="quick")
     assert [r["claim"] for r in rows] == ["C4", "C5", "C10"]  # numeric claim order
     assert [r["verdict"] for r in rows] == ["holds", "differs", "holds"]
@@ -180,7 +216,8 @@ def test_claims_tables_are_stored_per_scale_for_the_summary(tmp_path, monkeypatc
     assert rows[2]["context"] == "embedded digits" and rows[2]["scale"] == "quick"
     paper = results.load_claims(tmp_path, scale="paper")
     assert [(r["claim"], r["ours"], r["reproduced"]) for r in paper] == [
-        ("C5", "90.0%", "reproduced")]
+        ("C5", "90.0%", "reproduced")
+    ]
     assert len(results.load_claims(tmp_path)) == 4  # every scale
     stored = json.loads((tmp_path / "quick" / "04_fgsm.json").read_text())
     assert [r["claim"] for r in stored] == ["C5", "C4"]
@@ -192,8 +229,10 @@ def test_load_claims_leaves_out_chapters_not_in_the_book(tmp_path):
     (book / "chapters").mkdir(parents=True)
     for stem in ("03_linear", "04_fgsm", "99_dropped"):
         (book / "chapters" / f"{stem}.py").write_text("# %%\n")
-    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
-                                   "  - file: chapters/03_linear\n  - file: chapters/04_fgsm\n")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n"
+        "  - file: chapters/03_linear\n  - file: chapters/04_fgsm\n"
+    )
     store = tmp_path / "results" / "quick"
     store.mkdir(parents=True)
     for stem, claim in (("03_linear", "C1"), ("04_fgsm", "C4"), ("99_dropped", "C2")):
@@ -220,10 +259,20 @@ def test_results_off_stores_nothing(tmp_path, monkeypatch):
 
 
 def test_claims_html_shows_both_verdicts_lets_words_wrap_and_keeps_numbers_on_one_line():
-    rows = [{"claim": "B1", "quantity": "PGD error", "paper": "PGD ≥ FGSM (Madry et al. 2018)",
-             "ours": "97.9%", "verdict": "holds", "rule": "PGD error ≥ FGSM error",
-             "reproduced": "no number", "tolerance": "", "why": ""},
-            Claim("C4", "error", 0.0094, 0.014, at_most(0.02), n=10_000).as_row("04")]
+    rows = [
+        {
+            "claim": "B1",
+            "quantity": "PGD error",
+            "paper": "PGD ≥ FGSM (Madry et al. 2018)",
+            "ours": "97.9%",
+            "verdict": "holds",
+            "rule": "PGD error ≥ FGSM error",
+            "reproduced": "no number",
+            "tolerance": "",
+            "why": "",
+        },
+        Claim("C4", "error", 0.0094, 0.014, at_most(0.02), n=10_000).as_row("04"),
+    ]
     html = claims_html(rows)
     assert '<td class="advlib-wordy">PGD ≥ FGSM (Madry et al. 2018)</td>' in html
     assert "<td>97.9%</td>" in html and "<td>1.4%</td>" in html

@@ -118,8 +118,9 @@ def test_rotation_curve_rows_and_references(digits, model):
     for deg in (3.0, 8.0):
         # "either": wrong when a turn of deg either way fools the model, counted here apart
         with torch.no_grad():
-            fooled = [model(rotate(x, side * math.radians(deg))).argmax(dim=1) != y
-                      for side in (1, -1)]
+            fooled = [
+                model(rotate(x, side * math.radians(deg))).argmax(dim=1) != y for side in (1, -1)
+            ]
         either = float((fooled[0] | fooled[1]).double().mean())
         assert at[(deg, "either")] == pytest.approx(either)
         assert at[(deg, "either")] >= max(at[(deg, "gradient")], at[(deg, "random")])

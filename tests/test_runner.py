@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py"))
 LINEAR = ROOT / "chapters" / "03_linear_explanation.py"
 
-CHOICE = '''# %% tags=["parameters"]
+CHOICE = """# %% tags=["parameters"]
 from typing import Literal
 
 scale: Literal["quick", "paper"] = "quick"  # how much to train
@@ -33,7 +33,7 @@ eps: float = 0.25  # radius
 from advlib.book import record
 
 record({"scale_seen": scale, "eps_seen": eps})
-'''
+"""
 
 
 def choice_chapter(folder: Path, text: str = CHOICE) -> Path:
@@ -69,23 +69,31 @@ def test_parameters_of_the_linear_chapter():
     assert params["backend"].choices == ("auto", "numpy", "cupy")
 
 
-@pytest.mark.parametrize("values, expected", [
-    ({"eps": "0.1"}, {"eps": 0.1}),
-    ({"eps": 1}, {"eps": 1.0}),
-    ({"seed": "3", "backend": "numpy"}, {"seed": 3, "backend": "numpy"}),
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({"eps": "0.1"}, {"eps": 0.1}),
+        ({"eps": 1}, {"eps": 1.0}),
+        ({"seed": "3", "backend": "numpy"}, {"seed": 3, "backend": "numpy"}),
+    ],
+)
 def test_values_parse_as_the_type_of_the_default(values, expected):
     assert check_parameters(LINEAR, values) == expected
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"epz": "0.1"}, r"has no parameter 'epz'\. Its parameters are:\n  eps: float = 0.25"),
-    ({"eps": "abc"}, r"parameter eps must be a float \(default 0.25\), got 'abc'"),
-    ({"seed": "1.5"}, r"parameter seed must be a int"),
-    ({"seed": True}, r"parameter seed must be a int"),
-    ({"backend": "torch"},
-     r"parameter backend must be one of 'auto', 'numpy', 'cupy', got 'torch'"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"epz": "0.1"}, r"has no parameter 'epz'\. Its parameters are:\n  eps: float = 0.25"),
+        ({"eps": "abc"}, r"parameter eps must be a float \(default 0.25\), got 'abc'"),
+        ({"seed": "1.5"}, r"parameter seed must be a int"),
+        ({"seed": True}, r"parameter seed must be a int"),
+        (
+            {"backend": "torch"},
+            r"parameter backend must be one of 'auto', 'numpy', 'cupy', got 'torch'",
+        ),
+    ],
+)
 def test_unknown_names_and_bad_values_are_rejected_with_the_parameter_list(values, message):
     with pytest.raises(ParameterError, match=message) as info:
         check_parameters(LINEAR, values)
@@ -96,7 +104,9 @@ def test_command_line_rejects_an_unknown_parameter_before_running(tmp_path):
     out = tmp_path / "never.ipynb"
     proc = subprocess.run(
         [sys.executable, "-m", "advlib", "run", str(LINEAR), "-p", "epz", "0.1", "-o", str(out)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert proc.returncode == 2
     assert "has no parameter 'epz'" in proc.stderr and "eps: float = 0.25" in proc.stderr
@@ -117,16 +127,20 @@ def test_a_literal_annotation_gives_the_choices_and_the_type_of_its_default(tmp_
     params = chapter_parameters(choice_chapter(tmp_path))
     assert list(params) == ["scale", "eps"]  # the typing import is not a parameter
     assert params["scale"].choices == ("quick", "paper") and params["scale"].type == "str"
-    assert params["scale"].describe() == ("scale: Literal['quick', 'paper'] = 'quick'  "
-                                          "# how much to train")
+    assert params["scale"].describe() == (
+        "scale: Literal['quick', 'paper'] = 'quick'  # how much to train"
+    )
     assert params["eps"].choices is None
 
 
-@pytest.mark.parametrize("value, message", [
-    ("Paper", r"parameter scale must be one of 'quick', 'paper', got 'Paper'"),
-    ("", r"parameter scale must be one of 'quick', 'paper', got ''"),
-    (1, r"parameter scale must be a str"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("Paper", r"parameter scale must be one of 'quick', 'paper', got 'Paper'"),
+        ("", r"parameter scale must be one of 'quick', 'paper', got ''"),
+        (1, r"parameter scale must be a str"),
+    ],
+)
 def test_a_value_outside_the_literal_choices_is_rejected(tmp_path, value, message):
     with pytest.raises(ParameterError, match=message) as info:
         check_parameters(choice_chapter(tmp_path), {"scale": value})
@@ -137,11 +151,19 @@ def test_a_literal_choice_is_accepted_as_given(tmp_path):
     assert check_parameters(choice_chapter(tmp_path), {"scale": "paper"}) == {"scale": "paper"}
 
 
-@pytest.mark.parametrize("line, message", [
-    ('scale: Literal["quick", "paper"] = "fast"  # x', r"the default of scale, 'fast', is not one"),
-    ('scale: Literal["quick", QUICK] = "quick"  # x',
-     r"the Literal values of scale are not literals"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (
+            'scale: Literal["quick", "paper"] = "fast"  # x',
+            r"the default of scale, 'fast', is not one",
+        ),
+        (
+            'scale: Literal["quick", QUICK] = "quick"  # x',
+            r"the Literal values of scale are not literals",
+        ),
+    ],
+)
 def test_a_literal_parameter_badly_declared_is_an_error(tmp_path, line, message):
     text = f'# %% tags=["parameters"]\nfrom typing import Literal\n\n{line}\n'
     with pytest.raises(ParameterError, match=message):
@@ -156,36 +178,54 @@ def test_any_other_import_in_the_parameters_cell_is_an_error(tmp_path):
 
 @pytest.mark.slow
 def test_papermill_injects_a_literal_choice_that_the_chapter_then_sees(tmp_path):
-    results = run_chapter(choice_chapter(tmp_path), tmp_path / "out.ipynb",
-                          {"scale": "paper", "eps": "0.1"})
+    results = run_chapter(
+        choice_chapter(tmp_path), tmp_path / "out.ipynb", {"scale": "paper", "eps": "0.1"}
+    )
     assert results == {"scale_seen": "paper", "eps_seen": 0.1}
 
 
-CLAIMING = '''# %% tags=["parameters"]
+CLAIMING = """# %% tags=["parameters"]
 error: float = 0.01  # the test error found
 
 # %%
 from advlib.book.results import Claim, at_most, claims_table
 
 claims_table("01_claiming", [Claim("C4", "error", 0.0094, error, at_most(0.012), n=10_000)])
-'''
+"""
 
 
 @pytest.mark.slow
 def test_run_leaves_the_books_stored_claims_alone_unless_asked(tmp_path):
     book = tmp_path / "book"
     (book / "chapters").mkdir(parents=True)
-    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
-                                   "  - file: chapters/01_claiming\n")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: chapters/01_claiming\n"
+    )
     chapter = book / "chapters" / "01_claiming.py"
     chapter.write_text(CLAIMING)
     stored = book / "_build" / "results" / "quick" / "01_claiming.json"
     env = {k: v for k, v in os.environ.items() if k != "ADVLIB_RESULTS"}  # the book's default
 
     def run(*flags: str) -> None:
-        proc = subprocess.run([sys.executable, "-m", "advlib", "run", str(chapter), "-p", "error",
-                               "0.02", "-o", str(tmp_path / "out.ipynb"), *flags],
-                              capture_output=True, text=True, cwd=book, env=env)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "advlib",
+                "run",
+                str(chapter),
+                "-p",
+                "error",
+                "0.02",
+                "-o",
+                str(tmp_path / "out.ipynb"),
+                *flags,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=book,
+            env=env,
+        )
         assert proc.returncode == 0, proc.stderr
         assert "C4: error: paper 0.9%, ours 2.0% -> differs" in proc.stdout
 

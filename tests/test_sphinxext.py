@@ -53,7 +53,8 @@ def test_nothing_changed_or_only_a_page_outside_the_chapters_keeps_the_summary(t
 
 
 def test_a_change_to_advlib_drops_every_cached_output_and_re_reads_every_chapter(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     from advlib.book import sphinxext
 
     app, env, cache = _book(tmp_path)
@@ -61,14 +62,17 @@ def test_a_change_to_advlib_drops_every_cached_output_and_re_reads_every_chapter
     monkeypatch.setattr(sphinxext, "advlib_digest", lambda: "a" * 64)
     # outputs cached before any digest was stored: their advlib is unknown, so they go
     assert sphinxext._chapters_follow_advlib(app, env, set(), set(), set()) == [
-        "chapters/03_linear", SUMMARY]
+        "chapters/03_linear",
+        SUMMARY,
+    ]
     assert _cached(get_cache(folder)) == set()
     assert (folder / "advlib.sha256").read_text().strip() == "a" * 64
     # cached again with the same advlib: nothing to do
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(3)", execution_count=1)])
     nbformat.write(nb, tmp_path / "chapters" / "03_linear.ipynb")
-    get_cache(folder).cache_notebook_file(str(tmp_path / "chapters" / "03_linear.ipynb"),
-                                          check_validity=False)
+    get_cache(folder).cache_notebook_file(
+        str(tmp_path / "chapters" / "03_linear.ipynb"), check_validity=False
+    )
     assert sphinxext._chapters_follow_advlib(app, env, set(), set(), set()) == []
     assert _cached(get_cache(folder)) == {"03_linear.ipynb"}
     # advlib edited: every chapter again
@@ -110,8 +114,10 @@ def test_the_vega_bundle_is_written_once_per_version_and_a_torn_copy_is_replaced
     assert text.startswith("/* vega ") and text.rstrip().endswith("})();")
     mtime = bundle.stat().st_mtime_ns
     assert write_vega_bundle(tmp_path).stat().st_mtime_ns == mtime  # this version's: kept
-    for torn in (text[: len(text) // 3],  # cut short, its header intact
-                 text.replace("/* vega", "/* vega 0.1", 1)):  # another version's
+    for torn in (
+        text[: len(text) // 3],  # cut short, its header intact
+        text.replace("/* vega", "/* vega 0.1", 1),
+    ):  # another version's
         bundle.write_text(torn, encoding="utf-8")
         write_vega_bundle(tmp_path)
         assert bundle.read_text(encoding="utf-8") == text

@@ -34,7 +34,7 @@ LINEAR = ROOT / "chapters" / "03_linear_explanation.py"
 SMALL = {"max_exponent": [3], "draws": [2]}  # ~1 s of work per run
 GRID = {"eps": [0.1, 0.2], "seed": [0, 1], **SMALL}
 
-PROBE = '''# %% tags=["parameters"]
+PROBE = """# %% tags=["parameters"]
 k: int = 0  # which run
 
 # %%
@@ -49,12 +49,13 @@ if k < 0:
 record({"k_times": {factor} * k, "torch_threads": torch.get_num_threads(),
         "results_setting": os.environ.get("ADVLIB_RESULTS"),
         "cache_setting": os.environ.get("ADVLIB_CACHE")})
-'''
+"""
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "advlib", "sweep", *args],
-                          capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "advlib", "sweep", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def probe_chapter(folder: Path, factor: int = 1) -> Path:
@@ -93,9 +94,15 @@ def test_a_local_sweep_of_the_linear_chapter_finds_the_change_linear_in_eps(loca
     assert change[(0, 0.1)] != pytest.approx(change[(1, 0.1)], rel=1e-3)  # other weights
     # the default metric is the first numeric result that differs between runs
     metric = table.attrs["metric"]
-    numeric = [c for c in table.columns if c not in ("run", "status", "error", "seconds")
-               and c not in GRID and c not in ("backend", "eps_recorded", "draws_recorded")
-               and pd.api.types.is_numeric_dtype(table[c]) and table[c].dtype != bool]
+    numeric = [
+        c
+        for c in table.columns
+        if c not in ("run", "status", "error", "seconds")
+        and c not in GRID
+        and c not in ("backend", "eps_recorded", "draws_recorded")
+        and pd.api.types.is_numeric_dtype(table[c])
+        and table[c].dtype != bool
+    ]
     assert metric == next(c for c in numeric if table[c].nunique() > 1)
 
 
@@ -107,14 +114,23 @@ def test_the_sweep_writes_each_notebook_one_table_and_an_offline_chart(local):
     assert "eps=0.1,max_exponent=3,seed=0,draws=2" in set(table["run"])
     for row in table.itertuples():
         assert read_records(runs / f"{row.run}.ipynb")["change_at_n_max"] == row.change_at_n_max
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), table,
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "results.parquet"), table, check_dtype=False
+    )
     csv = pd.read_csv(out / "results.csv")
     assert list(csv.columns) == list(table.columns)
     assert csv["change_at_n_max"].tolist() == pytest.approx(table["change_at_n_max"].tolist())
     # every parameter (defaults too), the chapter's echo of eps renamed, claims one column each
-    for column in ("eps", "seed", "backend", "eps_recorded", "C1_1_verdict", "C1_2_ours",
-                   "C2_verdict", "claims_holding"):
+    for column in (
+        "eps",
+        "seed",
+        "backend",
+        "eps_recorded",
+        "C1_1_verdict",
+        "C1_2_ours",
+        "C2_verdict",
+        "claims_holding",
+    ):
         assert column in table.columns, column
     assert (table["backend"] == "auto").all()
     # the claims columns are the runs' own rows, not the sweep's idea of them
@@ -147,7 +163,8 @@ def test_a_dask_local_cluster_gives_the_same_table(local, tmp_path):
 
 @pytest.mark.slow
 def test_each_run_gets_its_share_of_the_cores_and_never_writes_the_books_results(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     chapter = probe_chapter(tmp_path)
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "book-results"))
     monkeypatch.setenv("ADVLIB_CACHE", str(tmp_path / "models"))
@@ -160,13 +177,19 @@ def test_each_run_gets_its_share_of_the_cores_and_never_writes_the_books_results
     assert alone["torch_threads"][0] == 1
 
 
-@pytest.mark.parametrize("grid, message", [
-    ({"epz": [0.1]}, r"has no parameter 'epz'\. Its parameters are:\n  eps: float = 0.25"),
-    ({"eps": [0.1, "abc"]}, r"parameter eps must be a float \(default 0.25\), got 'abc'"),
-    ({"eps": [0.1], "seed": [0, 1.5]}, r"parameter seed must be a int"),
-    ({"eps": []}, r"parameter eps has no values"),
-    ({"backend": ["numpy", "jax"]}, r"parameter backend must be one of 'auto', 'numpy', 'cupy'"),
-])
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ({"epz": [0.1]}, r"has no parameter 'epz'\. Its parameters are:\n  eps: float = 0.25"),
+        ({"eps": [0.1, "abc"]}, r"parameter eps must be a float \(default 0.25\), got 'abc'"),
+        ({"eps": [0.1], "seed": [0, 1.5]}, r"parameter seed must be a int"),
+        ({"eps": []}, r"parameter eps has no values"),
+        (
+            {"backend": ["numpy", "jax"]},
+            r"parameter backend must be one of 'auto', 'numpy', 'cupy'",
+        ),
+    ],
+)
 def test_unknown_names_and_bad_values_are_rejected_before_anything_runs(grid, message, tmp_path):
     out = tmp_path / "sweep"
     with pytest.raises(ParameterError, match=message):
@@ -257,8 +280,10 @@ def test_the_data_identity_follows_the_data_files_a_run_may_read(tmp_path, monke
     (full / "README.md").write_text("notes")
     monkeypatch.setenv("ADVLIB_DATA", str(full))
     first = data_identity()
-    assert first["ADVLIB_DATA"] == {"folder": str(full.resolve()), "files": {
-        "t10k-labels-idx1-ubyte.gz": hashlib.sha256(b"first copy").hexdigest()}}
+    assert first["ADVLIB_DATA"] == {
+        "folder": str(full.resolve()),
+        "files": {"t10k-labels-idx1-ubyte.gz": hashlib.sha256(b"first copy").hexdigest()},
+    }
     assert first["embedded"] is not None and len(first["embedded"]) == 64
     key = resume_key(LINEAR)["data_sha256"]
     (full / "README.md").write_text("other notes")  # not data: the identity stays
@@ -277,16 +302,38 @@ def test_the_resume_key_follows_the_chapter_source(tmp_path):
     second = resume_key(chapter)
     assert second["chapter_sha256"] != first["chapter_sha256"]
     assert {k: second[k] for k in ("advlib_sha256", "data_sha256")} == {
-        k: first[k] for k in ("advlib_sha256", "data_sha256")}
+        k: first[k] for k in ("advlib_sha256", "data_sha256")
+    }
 
 
 @pytest.mark.slow
 def test_an_interrupted_sweep_keeps_the_finished_runs_readable(tmp_path):
     chapter = probe_chapter(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "advlib", "sweep", str(chapter), "-p", "k", "1", "2", "3", "4",
-         "5", "6", "--workers", "1", "--out", "s"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "advlib",
+            "sweep",
+            str(chapter),
+            "-p",
+            "k",
+            "1",
+            "2",
+            "3",
+            "4",
+            "5",
+            "6",
+            "--workers",
+            "1",
+            "--out",
+            "s",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     runs = tmp_path / "s" / "runs"
     deadline = time.monotonic() + 60
     while not list(runs.glob("*.json")) and time.monotonic() < deadline:
@@ -317,5 +364,9 @@ def test_run_names_are_readable_stable_and_filesystem_safe():
 
 def test_the_grid_is_every_combination_in_the_chapters_parameter_order():
     grid = expand_grid(LINEAR, {"seed": ["0", 1], "eps": ["0.1", "0.10", 0.2]})
-    assert grid == [{"eps": 0.1, "seed": 0}, {"eps": 0.1, "seed": 1},
-                    {"eps": 0.2, "seed": 0}, {"eps": 0.2, "seed": 1}]
+    assert grid == [
+        {"eps": 0.1, "seed": 0},
+        {"eps": 0.1, "seed": 1},
+        {"eps": 0.2, "seed": 0},
+        {"eps": 0.2, "seed": 1},
+    ]

@@ -98,8 +98,14 @@ class _Recorder:
         (dict(training="hidden", layer=1), 2),
         (dict(training="hidden", layer=2, fgsm_dropout="off"), 3),
     ],
-    ids=["clean", "adversarial", "adversarial-dropout-off", "noise-sign", "hidden-1",
-         "hidden-2-dropout-off"],
+    ids=[
+        "clean",
+        "adversarial",
+        "adversarial-dropout-off",
+        "noise-sign",
+        "hidden-1",
+        "hidden-2-dropout-off",
+    ],
 )
 def test_adversarial_step_costs_two_passes_not_three(fields, passes):
     # C13 at 2 passes: the clean half's backward yields ∇ₓJ and the parameter gradients together.
@@ -184,10 +190,14 @@ def test_training_perturbations_are_unclipped_unless_asked():
 # Seeds, modes, constraints, penalties
 
 
-@pytest.mark.parametrize("fields", [
-    dict(training="adversarial", early_stopping="clean", valid=0.2),  # split, batches, dropout
-    dict(training="noise-uniform"),  # and the noise generator
-], ids=["adversarial-early-stopped", "noise-uniform"])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        dict(training="adversarial", early_stopping="clean", valid=0.2),  # split, batches, dropout
+        dict(training="noise-uniform"),  # and the noise generator
+    ],
+    ids=["adversarial-early-stopped", "noise-uniform"],
+)
 def test_seeded_training_is_bit_reproducible(fields):
     # The same initial weights each time, so that only the seed of training itself differs.
     x, y = _data(300)
@@ -254,8 +264,11 @@ def test_first_layer_l1_shrinks_first_layer_weights_only():
     assert l1(decayed, 1) > 0.8 * l1(plain, 1)
 
 
-@pytest.mark.parametrize("lr_end, momentum_epochs", [(None, 250), (0.001, None)],
-                         ids=["maxout-paper-decay", "scaled-to-the-cap"])
+@pytest.mark.parametrize(
+    "lr_end, momentum_epochs",
+    [(None, 250), (0.001, None)],
+    ids=["maxout-paper-decay", "scaled-to-the-cap"],
+)
 def test_sgd_follows_the_maxout_papers_schedule(lr_end, momentum_epochs):
     # The paper's protocol: lr .1, momentum .5 at epoch 1 rising linearly to .7 (at epoch 250,
     # or at the cap), the rate divided by 1.000004 after every step (or decaying exponentially to
@@ -265,7 +278,9 @@ def test_sgd_follows_the_maxout_papers_schedule(lr_end, momentum_epochs):
     seen = []
     hook = register_optimizer_step_pre_hook(
         lambda opt, args, kwargs: seen.append(
-            (opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"])))
+            (opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"])
+        )
+    )
     try:
         _fit(recipe, x, y)
     finally:
@@ -273,9 +288,10 @@ def test_sgd_follows_the_maxout_papers_schedule(lr_end, momentum_epochs):
     assert len(seen) == 6  # 3 epochs of 2 steps
     lrs, momenta = zip(*seen, strict=True)
     if lr_end is None:
-        assert lrs == pytest.approx([0.1 / 1.000004 ** k for k in range(6)], rel=1e-12)
-        assert momenta == pytest.approx([0.5, 0.5, 0.5 + 0.2 / 249, 0.5 + 0.2 / 249,
-                                         0.5 + 0.4 / 249, 0.5 + 0.4 / 249])
+        assert lrs == pytest.approx([0.1 / 1.000004**k for k in range(6)], rel=1e-12)
+        assert momenta == pytest.approx(
+            [0.5, 0.5, 0.5 + 0.2 / 249, 0.5 + 0.2 / 249, 0.5 + 0.4 / 249, 0.5 + 0.4 / 249]
+        )
     else:
         steps = np.arange(6) / 2  # progress in epochs at each step
         assert lrs == pytest.approx(0.1 * (0.001 / 0.1) ** (steps / 3), rel=1e-9)
@@ -286,7 +302,8 @@ def test_adam_keeps_its_rate_and_the_loss_falls_on_real_digits():
     x, y = _digits(600)
     seen = []
     hook = register_optimizer_step_pre_hook(
-        lambda opt, args, kwargs: seen.append(opt.param_groups[0]["lr"]))
+        lambda opt, args, kwargs: seen.append(opt.param_groups[0]["lr"])
+    )
     try:
         _, history = _fit(_recipe(epochs=3), x, y)
     finally:
@@ -304,8 +321,16 @@ def test_early_stopping_keeps_the_best_epoch_then_retrains_on_all_data():
     # C15: early stopping on adversarial validation error, then training afresh on all the
     # training data for the chosen number of epochs.
     x, y = _data(300)
-    recipe = Recipe(model="softmax", epochs=6, lr=0.05, valid=0.2, early_stopping="adversarial",
-                    patience=2, retrain=True, seed=3)
+    recipe = Recipe(
+        model="softmax",
+        epochs=6,
+        lr=0.05,
+        valid=0.2,
+        early_stopping="adversarial",
+        patience=2,
+        retrain=True,
+        seed=3,
+    )
     net = recipe.build()
     initial = {k: v.clone() for k, v in net.state_dict().items()}
     _, history = _fit(recipe, x, y, net)
@@ -321,8 +346,12 @@ def test_early_stopping_keeps_the_best_epoch_then_retrains_on_all_data():
     xf, yf, xv, yv = validation_split(x, y, 0.2, seed=3)
     fresh = Recipe(model="softmax", epochs=best, lr=0.05, seed=3).build()
     fresh.load_state_dict(initial)
-    _fit(Recipe(model="softmax", epochs=best, lr=0.05, seed=3),
-         np.concatenate([xf, xv]), np.concatenate([yf, yv]), fresh)
+    _fit(
+        Recipe(model="softmax", epochs=best, lr=0.05, seed=3),
+        np.concatenate([xf, xv]),
+        np.concatenate([yf, yv]),
+        fresh,
+    )
     assert _same_weights(net, fresh)
 
 
@@ -351,14 +380,23 @@ def test_history_logs_validation_and_test_curves_of_the_model_trained():
     x, y = _digits(600)
     xt, yt = load_dataset("mnist-embedded", "test")
     xt, yt = xt[:200], yt[:200]
-    recipe = _recipe(epochs=2, training="adversarial", early_stopping="clean", valid=100,
-                     patience=None)
+    recipe = _recipe(
+        epochs=2, training="adversarial", early_stopping="clean", valid=100, patience=None
+    )
     net, history = _fit(recipe, x, y, test=(xt, yt))
     rows = history["epochs"]
     assert [(r["phase"], r["epoch"]) for r in rows] == [("fit", 1), ("fit", 2)]
     for row in rows:
-        assert set(row) == {"phase", "epoch", "loss", "seconds", "valid_error",
-                            "valid_adv_error", "test_error", "test_adv_error"}
+        assert set(row) == {
+            "phase",
+            "epoch",
+            "loss",
+            "seconds",
+            "valid_error",
+            "valid_adv_error",
+            "test_error",
+            "test_adv_error",
+        }
         assert 0 < row["loss"] < 10 and row["seconds"] > 0
         assert all(0 <= row[k] <= 1 for k in row if k.endswith("error"))
     assert history["device"] == "cpu"
@@ -368,8 +406,10 @@ def test_history_logs_validation_and_test_curves_of_the_model_trained():
     assert measure.evaluate(net, xt, yt)["error"] == best["test_error"]
     assert measure.evaluate(net, xt, yt, recipe.valid_eps)["error"] == best["test_adv_error"]
     # validation and test curves are of different digits: they disagree somewhere
-    assert any(r["valid_error"] != r["test_error"] or r["valid_adv_error"] != r["test_adv_error"]
-               for r in rows)
+    assert any(
+        r["valid_error"] != r["test_error"] or r["valid_adv_error"] != r["test_adv_error"]
+        for r in rows
+    )
     json.dumps(history)  # JSON-able, for the cache
 
 
@@ -418,19 +458,26 @@ def _forward_passes(recipe, x, y):
 INTERRUPTED = {
     "clean": dict(epochs=4),
     "adversarial": dict(training="adversarial", epochs=3),
-    "early-stopped-then-retrained": dict(epochs=3, early_stopping="clean", valid=0.25,
-                                         retrain=True),
+    "early-stopped-then-retrained": dict(
+        epochs=3, early_stopping="clean", valid=0.25, retrain=True
+    ),
 }
 
 
-@pytest.mark.parametrize("kind, point, same_model", [
-    *((kind, point, False) for kind in INTERRUPTED for point in ("middle", "last-epoch")),
-    ("adversarial", "last-epoch", True),
-    ("early-stopped-then-retrained", "middle", True),
-], ids=lambda v: {True: "same-model", False: "fresh-model"}.get(v, v) if isinstance(v, bool)
-   else v)
-def test_an_interrupted_run_called_again_ends_bit_identical(tmp_path, every_epoch, kind, point,
-                                                            same_model):
+@pytest.mark.parametrize(
+    "kind, point, same_model",
+    [
+        *((kind, point, False) for kind in INTERRUPTED for point in ("middle", "last-epoch")),
+        ("adversarial", "last-epoch", True),
+        ("early-stopped-then-retrained", "middle", True),
+    ],
+    ids=lambda v: {True: "same-model", False: "fresh-model"}.get(v, v)
+    if isinstance(v, bool)
+    else v,
+)
+def test_an_interrupted_run_called_again_ends_bit_identical(
+    tmp_path, every_epoch, kind, point, same_model
+):
     # In-process (tests/test_faults.py SIGKILLs a subprocess): an exception in the middle of an
     # epoch (the middle forward pass of the run, or the last epoch's first), then the same call
     # again, with a fresh model or the half-trained one the interrupted call left.
@@ -457,7 +504,7 @@ def test_an_interrupted_run_called_again_ends_bit_identical(tmp_path, every_epoc
     assert _same_weights(again, reference)
     assert _rows(history) == _rows(ref_history)
     assert history["best_epoch"] == ref_history["best_epoch"]
-    assert history["epochs"][:len(done)] == done  # resumed: those epochs were not run again
+    assert history["epochs"][: len(done)] == done  # resumed: those epochs were not run again
     assert not checkpoint.exists()  # removed when training ended
 
 
@@ -480,8 +527,7 @@ def test_a_checkpoint_of_another_recipe_or_a_torn_one_is_ignored(tmp_path, every
         assert not checkpoint.exists()
 
 
-def test_a_run_logging_test_curves_does_not_resume_a_checkpoint_without_them(tmp_path,
-                                                                            every_epoch):
+def test_a_run_logging_test_curves_does_not_resume_a_checkpoint_without_them(tmp_path, every_epoch):
     x, y = _data(200)
     xt, yt = _data(50, seed=1)
     recipe = _recipe(epochs=3)
@@ -613,9 +659,19 @@ def test_replace_validates_again_and_recipes_are_frozen_hashable_values():
         r.seed = 3
     # the cache key hashes every field but curves: a change of any other field is another model
     base = Recipe().config()
-    changed = {name: Recipe(**{name: value}).config() for name, value in dict(
-        width=100, dropout=(0.1, 0.5), training="adversarial", eps=0.1, lr=0.01, epochs=5,
-        seed=1, dataset="mnist").items()}
+    changed = {
+        name: Recipe(**{name: value}).config()
+        for name, value in dict(
+            width=100,
+            dropout=(0.1, 0.5),
+            training="adversarial",
+            eps=0.1,
+            lr=0.01,
+            epochs=5,
+            seed=1,
+            dataset="mnist",
+        ).items()
+    }
     assert all(config != base for config in changed.values())
     assert Recipe(curves=True).config() == base
     json.dumps(base)
@@ -636,21 +692,46 @@ def test_build_draws_the_recipes_initial_weights_and_leaves_the_global_rng_alone
     assert isinstance(Recipe(model="softmax").build(), models.SoftmaxRegression)
 
 
-@pytest.mark.parametrize("fields, words", [
-    (dict(), ["Adam (lr 0.001)", "batch 100", "50 epochs"]),
-    (dict(lr=0.005, lr_end=1e-5, epochs=7, batch_size=50),
-     ["Adam (lr 0.005 decaying to 1e-05)", "batch 50", "7 epochs"]),
-    (dict(optimizer="sgd", epochs=30),
-     ["SGD (lr 0.1 divided by 1.000004 per step, momentum 0.5 → 0.7 over 250 epochs)",
-      "30 epochs"]),
-    (dict(optimizer="sgd", lr_end=0.001, momentum_epochs=None, epochs=40,
-          early_stopping="adversarial", valid=10_000, retrain=True),
-     ["decaying to 0.001 at the cap", "momentum 0.5 → 0.7 over 40 epochs",
-      "at most 40 epochs with early stopping on adversarial validation error",
-      "10,000 held out", "then retrained on every training digit"]),
-    (dict(early_stopping="clean", valid=0.2, epochs=12),
-     ["at most 12 epochs with early stopping on clean validation error (20% held out)"]),
-], ids=["adam", "adam-decay", "sgd", "paper-protocol", "fraction-held-out"])
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        (dict(), ["Adam (lr 0.001)", "batch 100", "50 epochs"]),
+        (
+            dict(lr=0.005, lr_end=1e-5, epochs=7, batch_size=50),
+            ["Adam (lr 0.005 decaying to 1e-05)", "batch 50", "7 epochs"],
+        ),
+        (
+            dict(optimizer="sgd", epochs=30),
+            [
+                "SGD (lr 0.1 divided by 1.000004 per step, momentum 0.5 → 0.7 over 250 epochs)",
+                "30 epochs",
+            ],
+        ),
+        (
+            dict(
+                optimizer="sgd",
+                lr_end=0.001,
+                momentum_epochs=None,
+                epochs=40,
+                early_stopping="adversarial",
+                valid=10_000,
+                retrain=True,
+            ),
+            [
+                "decaying to 0.001 at the cap",
+                "momentum 0.5 → 0.7 over 40 epochs",
+                "at most 40 epochs with early stopping on adversarial validation error",
+                "10,000 held out",
+                "then retrained on every training digit",
+            ],
+        ),
+        (
+            dict(early_stopping="clean", valid=0.2, epochs=12),
+            ["at most 12 epochs with early stopping on clean validation error (20% held out)"],
+        ),
+    ],
+    ids=["adam", "adam-decay", "sgd", "paper-protocol", "fraction-held-out"],
+)
 def test_describe_says_the_optimiser_schedule_epochs_and_early_stopping(fields, words):
     text = Recipe(**fields).describe()
     for phrase in words:
@@ -683,10 +764,12 @@ def test_fit_arguments_are_checked(tmp_path):
         (lambda: train.fit(net, x, y, r, checkpoint=a_file / "c.ckpt"), ValueError, "file"),
         (lambda: train.fit(net, x, y, r, checkpoint=3), TypeError, "checkpoint"),
         (lambda: train.fit(net, x, y, r, test=x), TypeError, "test must be a pair"),
-        (lambda: train.fit(Recipe(model="softmax").build(), x, y, Recipe(training="hidden")),
-         ValueError, "not a hidden layer of SoftmaxRegression"),
-        (lambda: train.fit(models.rbf_network(), x, y, Recipe(l1=0.01)), ValueError,
-         "first_layer"),
+        (
+            lambda: train.fit(Recipe(model="softmax").build(), x, y, Recipe(training="hidden")),
+            ValueError,
+            "not a hidden layer of SoftmaxRegression",
+        ),
+        (lambda: train.fit(models.rbf_network(), x, y, Recipe(l1=0.01)), ValueError, "first_layer"),
     ]
     for call, error, message in bad:
         with pytest.raises(error, match=message):

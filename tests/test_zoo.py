@@ -216,7 +216,7 @@ def test_used_recipes_lists_what_trained_was_asked_for_in_order(own_cache):
     a, b = zoo.recipe("softmax", epochs=1), zoo.recipe("softmax", epochs=1, seed=1)
     zoo.trained(a), zoo.trained(b), zoo.trained(a)  # the last one from the cache
     used = zoo.used_recipes()
-    assert used[:len(before)] == before and used[len(before):] == [a, b, a]
+    assert used[: len(before)] == before and used[len(before) :] == [a, b, a]
     used.clear()  # a copy: the record stays
     assert len(zoo.used_recipes()) == len(before) + 3
 
@@ -234,11 +234,19 @@ def test_history_summary_reads_epochs_early_stopping_retraining_and_time(own_cac
     assert summary["seconds"] == pytest.approx(sum(seconds))
     assert summary["device"] == "cpu"
     # without early stopping: every epoch is a fit epoch, no best epoch, and the median epoch
-    hand = {"epochs": [{"phase": "fit", "seconds": s} for s in (3.0, 1.0, 2.0, 9.0, 4.0)],
-            "best_epoch": None, "seconds": 19.0}
+    hand = {
+        "epochs": [{"phase": "fit", "seconds": s} for s in (3.0, 1.0, 2.0, 9.0, 4.0)],
+        "best_epoch": None,
+        "seconds": 19.0,
+    }
     assert zoo.history_summary(hand) == {
-        "epochs_fit": 5, "best_epoch": None, "epochs_retrain": 0, "seconds": 19.0,
-        "seconds_per_epoch": statistics.median([3.0, 1.0, 2.0, 9.0, 4.0]), "device": "cpu"}
+        "epochs_fit": 5,
+        "best_epoch": None,
+        "epochs_retrain": 0,
+        "seconds": 19.0,
+        "seconds_per_epoch": statistics.median([3.0, 1.0, 2.0, 9.0, 4.0]),
+        "device": "cpu",
+    }
 
 
 def test_train_all_trains_what_the_cache_lacks_once(own_cache):
@@ -247,8 +255,10 @@ def test_train_all_trains_what_the_cache_lacks_once(own_cache):
     rows = zoo.train_all(recipes, progress=False)
     assert len(own_cache) == 2  # only seed 1 trained here
     assert [(r["seed"], r["status"]) for r in rows] == [(0, "cached"), (1, "trained")]
-    assert all((r["name"], r["dataset"], r["epochs"]) == ("softmax-clean", "mnist-embedded", 1)
-               for r in rows)
+    assert all(
+        (r["name"], r["dataset"], r["epochs"]) == ("softmax-clean", "mnist-embedded", 1)
+        for r in rows
+    )
     assert rows[1]["seconds"] > 0
     again = zoo.train_all(recipes, progress=False)
     assert [r["status"] for r in again] == ["cached", "cached"] and len(own_cache) == 2
@@ -267,8 +277,11 @@ def test_train_all_trains_a_recipe_whose_stored_model_lacks_its_curves(own_cache
 
 def _entries(stem, scale="quick", seed=0, epoch_cap=0):
     """The recipes of one chapter's entries, before merging duplicates."""
-    return [zoo.recipe(name, scale=scale, seed=seed + k, epoch_cap=epoch_cap, **fields)
-            for name, fields, seeds in NEEDS[stem] for k in range(seeds)]
+    return [
+        zoo.recipe(name, scale=scale, seed=seed + k, epoch_cap=epoch_cap, **fields)
+        for name, fields, seeds in NEEDS[stem]
+        for k in range(seeds)
+    ]
 
 
 def _key(r):
@@ -312,8 +325,11 @@ def test_book_recipes_per_chapter_counts_seeds_and_caps():
     # at paper scale chapter 5's SGD maxout is the paper's maxout: one model, not two
     assert len(book_recipes(chapters=["05_linear_adversarial_training"])) == 6
     assert len(book_recipes("paper", chapters=["05_linear_adversarial_training"])) == 4
-    seeds = [r.seed for r in book_recipes(seed=3, chapters=["09_alternative_hypotheses"])
-             if r.model == "maxout"]
+    seeds = [
+        r.seed
+        for r in book_recipes(seed=3, chapters=["09_alternative_hypotheses"])
+        if r.model == "maxout"
+    ]
     assert seeds == [3, 4, 5, 6, 7]
     assert {r.epochs for r in book_recipes("paper", epoch_cap=2)} == {2}
     assert {r.epochs for r in book_recipes("quick", epoch_cap=2)} == {2}

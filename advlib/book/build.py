@@ -100,8 +100,15 @@ def executed_config(root: Path) -> Path:
 
 def render_executed(root: Path, *, strict: bool = True) -> int:
     """Render the executed notebooks into ``_build/html``; returns jupyter-book's exit code."""
-    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(root),
-           "--config", str(executed_config(root))]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from jupyter_book.cli.main import main; main()",
+        "build",
+        str(root),
+        "--config",
+        str(executed_config(root)),
+    ]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
     return subprocess.call(cmd, cwd=root)
@@ -113,6 +120,8 @@ def build(root: Path, parameters: dict[str, Any] | None = None, *, strict: bool 
     timings = execute_chapters(root, parameters)
     executed = time.perf_counter() - start
     code = render_executed(root, strict=strict)
-    print(f"[advlib book] executed {len(timings)} chapters in {executed:.0f} s; "
-          f"rendered in {time.perf_counter() - start - executed:.0f} s; exit code {code}")
+    print(
+        f"[advlib book] executed {len(timings)} chapters in {executed:.0f} s; "
+        f"rendered in {time.perf_counter() - start - executed:.0f} s; exit code {code}"
+    )
     return code

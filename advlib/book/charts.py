@@ -97,7 +97,10 @@ def _svg(spec: dict) -> str:
 
 def _svg_bundle(spec: dict, **_: Any) -> dict:
     svg = _svg(spec)
-    return {"text/html": f'<div class="advlib-chart advlib-static">{svg}</div>', "image/svg+xml": svg}
+    return {
+        "text/html": f'<div class="advlib-chart advlib-static">{svg}</div>',
+        "image/svg+xml": svg,
+    }
 
 
 def _interactive_bundle(spec: dict, **_: Any) -> dict:
@@ -149,8 +152,10 @@ def save(chart: alt.TopLevelMixin, path: str | os.PathLike) -> None:
     path = Path(path)
     kind = path.suffix.lstrip(".").lower()
     if kind not in SAVE_FORMATS:
-        raise ValueError(f"charts.save: path must end in one of "
-                         f"{', '.join('.' + f for f in SAVE_FORMATS)}, got {path.name!r}")
+        raise ValueError(
+            f"charts.save: path must end in one of "
+            f"{', '.join('.' + f for f in SAVE_FORMATS)}, got {path.name!r}"
+        )
     buffer = io.StringIO()
     chart.save(buffer, format=kind, **({"inline": True} if kind == "html" else {}))
     write_atomic(path, buffer.getvalue())
@@ -160,14 +165,20 @@ def save(chart: alt.TopLevelMixin, path: str | os.PathLike) -> None:
 def _theme() -> alt.theme.ThemeConfig:
     """Vega-Lite's defaults, with text a reader can read beside the book's 16 px prose and
     axis labels that never touch (log axes otherwise print "1,0002,000")."""
-    return {"config": {
-        "view": {"continuousWidth": 360, "continuousHeight": 240},
-        "axis": {"labelFontSize": 12, "titleFontSize": 13, "labelSeparation": 6,
-                 "labelLimit": 240},
-        "legend": {"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 260},
-        "header": {"labelFontSize": 12, "titleFontSize": 13},
-        "title": {"fontSize": 15},
-    }}
+    return {
+        "config": {
+            "view": {"continuousWidth": 360, "continuousHeight": 240},
+            "axis": {
+                "labelFontSize": 12,
+                "titleFontSize": 13,
+                "labelSeparation": 6,
+                "labelLimit": 240,
+            },
+            "legend": {"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 260},
+            "header": {"labelFontSize": 12, "titleFontSize": 13},
+            "title": {"fontSize": 15},
+        }
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,10 +214,12 @@ def _field(name: str) -> str:
 
 def _tooltip(df: pd.DataFrame, column: str, fmt: str | None = None) -> alt.Tooltip:
     numeric = pd.api.types.is_numeric_dtype(df[column]) and not pd.api.types.is_bool_dtype(
-        df[column])
+        df[column]
+    )
     kwargs = {"format": fmt} if fmt else ({"format": ".4g"} if numeric else {})
-    return alt.Tooltip(field=_field(column), type="quantitative" if numeric else "nominal",
-                       title=column, **kwargs)
+    return alt.Tooltip(
+        field=_field(column), type="quantitative" if numeric else "nominal", title=column, **kwargs
+    )
 
 
 def _require(df: pd.DataFrame, columns: Sequence[str | None], what: str) -> None:
@@ -254,9 +267,14 @@ def digit_grid(
     """
     images = np.asarray(images)
     n = len(images)
-    for name, seq in (("captions", captions), ("rows", rows), ("tooltips", tooltips),
-                      ("labels", labels), ("predicted", predicted),
-                      ("confidence", confidence)):
+    for name, seq in (
+        ("captions", captions),
+        ("rows", rows),
+        ("tooltips", tooltips),
+        ("labels", labels),
+        ("predicted", predicted),
+        ("confidence", confidence),
+    ):
         if seq is not None and len(seq) != n:
             raise ValueError(f"digit_grid: {n} images but {len(seq)} {name}")
     if captions is None and predicted is None:
@@ -273,13 +291,18 @@ def digit_grid(
         col_of = [i % columns for i in range(n)]
     records = []
     for i in range(n):
-        rec: dict[str, Any] = {"url": digit_url(images[i], signed=signed), "row": row_of[i],
-                               "col": col_of[i], "colour": "#222222"}
+        rec: dict[str, Any] = {
+            "url": digit_url(images[i], signed=signed),
+            "row": row_of[i],
+            "col": col_of[i],
+            "colour": "#222222",
+        }
         if captions is not None:
             rec["caption"] = captions[i]
         else:
             rec["caption"] = _name(predicted[i], class_names) + (
-                f" · {confidence[i]:.0%}" if confidence is not None else "")
+                f" · {confidence[i]:.0%}" if confidence is not None else ""
+            )
         if rows is not None:
             rec["row name"] = rows[i]
         if labels is not None:
@@ -302,25 +325,35 @@ def digit_grid(
     base = alt.Chart(df).encode(x=x, y=y, tooltip=tips)
     images_layer = base.mark_image(width=size, height=size).encode(url="url:N")
     text_layer = base.mark_text(dy=size / 2 + 9, fontSize=12).encode(
-        text="caption:N", color=alt.Color("colour:N", scale=None))
+        text="caption:N", color=alt.Color("colour:N", scale=None)
+    )
     layers = [images_layer, text_layer]
     if rows is not None:
         names = pd.DataFrame({"row": range(n_rows), "row name": row_names, "col": 0})
         layers.append(
-            alt.Chart(names).mark_text(align="right", dx=-size / 2 - 6, fontWeight="bold")
+            alt.Chart(names)
+            .mark_text(align="right", dx=-size / 2 - 6, fontWeight="bold")
             .encode(x=x, y=y, text=alt.Text(field="row name", type="nominal"))
         )
-    chart = alt.layer(*layers).properties(
-        width=n_cols * (size + 12), height=n_rows * (size + 30)
-    )
+    chart = alt.layer(*layers).properties(width=n_cols * (size + 12), height=n_rows * (size + 30))
     return chart.properties(title=title) if title else chart
 
 
 def _lines(
-    df: pd.DataFrame, *, x: str, y: str, color: str, x_title: str | None,
-    y_title: str | None, y_format: str, x_format: str | None = None,
-    dash: alt.StrokeDash | None = None, width: int, height: int,
-    tooltip: Sequence[str] | None = None, legend: str | None = None,
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    color: str,
+    x_title: str | None,
+    y_title: str | None,
+    y_format: str,
+    x_format: str | None = None,
+    dash: alt.StrokeDash | None = None,
+    width: int,
+    height: int,
+    tooltip: Sequence[str] | None = None,
+    legend: str | None = None,
 ) -> alt.LayerChart:
     """Lines with a point at every row, one book-wide colour per ``color``; the points carry
     the tooltips (a line's tooltip would show one arbitrary row of it)."""
@@ -328,17 +361,23 @@ def _lines(
     tip_format = ".2%" if y_format.endswith("%") else y_format  # hover gives the finer value
     base = alt.Chart(df).encode(
         x=alt.X(field=_field(x), type="quantitative", title=x_title or x, axis=axis_x),
-        y=alt.Y(field=_field(y), type="quantitative", title=y_title or y,
-                axis=alt.Axis(format=y_format)),
-        color=alt.Color(field=_field(color), type="nominal", title=color,
-                        scale=model_scale(list(df[color].unique())),
-                        legend=alt.Legend(orient=legend) if legend else alt.Undefined),
+        y=alt.Y(
+            field=_field(y), type="quantitative", title=y_title or y, axis=alt.Axis(format=y_format)
+        ),
+        color=alt.Color(
+            field=_field(color),
+            type="nominal",
+            title=color,
+            scale=model_scale(list(df[color].unique())),
+            legend=alt.Legend(orient=legend) if legend else alt.Undefined,
+        ),
     )
     line = base.mark_line()
     if dash is not None:
         line = line.encode(strokeDash=dash)
     points = base.mark_point(size=45, filled=True, opacity=1).encode(
-        tooltip=[_tooltip(df, c, tip_format if c == y else None) for c in (tooltip or df.columns)])
+        tooltip=[_tooltip(df, c, tip_format if c == y else None) for c in (tooltip or df.columns)]
+    )
     return alt.layer(line, points).properties(width=width, height=height)
 
 
@@ -363,12 +402,30 @@ def rate_chart(
     splits lines by dash pattern (e.g. "data": clean or adversarial). Every column of ``df``
     appears in the tooltip of every point; ``y`` is formatted with ``y_format``.
     """
-    dash_enc = (alt.StrokeDash(field=_field(dash), type="nominal", title=dash,
-                               legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#555",
-                                            symbolStrokeWidth=2, symbolSize=300))
-                if dash else None)
-    chart = _lines(df, x=x, y=y, color=color, x_title=x_title, y_title=y_title,
-                   y_format=y_format, dash=dash_enc, width=width, height=height)
+    dash_enc = (
+        alt.StrokeDash(
+            field=_field(dash),
+            type="nominal",
+            title=dash,
+            legend=alt.Legend(
+                symbolType="stroke", symbolStrokeColor="#555", symbolStrokeWidth=2, symbolSize=300
+            ),
+        )
+        if dash
+        else None
+    )
+    chart = _lines(
+        df,
+        x=x,
+        y=y,
+        color=color,
+        x_title=x_title,
+        y_title=y_title,
+        y_format=y_format,
+        dash=dash_enc,
+        width=width,
+        height=height,
+    )
     return chart.properties(title=title) if title else chart
 
 
@@ -405,17 +462,33 @@ def training_curves(
     if phase is not None and "phase" in history.columns:
         history = history[history["phase"] == phase]
     kinds = {clean: "clean"} | ({adversarial: "adversarial"} if adversarial else {})
-    long = history.melt(id_vars=[model, epoch], value_vars=list(kinds), var_name="data",
-                        value_name="error")
+    long = history.melt(
+        id_vars=[model, epoch], value_vars=list(kinds), var_name="data", value_name="error"
+    )
     long["data"] = long["data"].map(kinds)
-    dash = alt.StrokeDash(field="data", type="nominal", title="data",
-                          scale=alt.Scale(domain=["clean", "adversarial"],
-                                          range=[[1, 0], [6, 3]]),
-                          legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#555",
-                                            symbolStrokeWidth=2, symbolSize=300))
-    chart = _lines(long, x=epoch, y="error", color=model, x_title=epoch, y_title=y_title,
-                   y_format=".0%", x_format="d", dash=dash, width=width, height=height,
-                   tooltip=[model, epoch, "data", "error"])
+    dash = alt.StrokeDash(
+        field="data",
+        type="nominal",
+        title="data",
+        scale=alt.Scale(domain=["clean", "adversarial"], range=[[1, 0], [6, 3]]),
+        legend=alt.Legend(
+            symbolType="stroke", symbolStrokeColor="#555", symbolStrokeWidth=2, symbolSize=300
+        ),
+    )
+    chart = _lines(
+        long,
+        x=epoch,
+        y="error",
+        color=model,
+        x_title=epoch,
+        y_title=y_title,
+        y_format=".0%",
+        x_format="d",
+        dash=dash,
+        width=width,
+        height=height,
+        tooltip=[model, epoch, "data", "error"],
+    )
     return chart.properties(title=title) if title else chart
 
 
@@ -438,8 +511,9 @@ def robustness_chart(
     columns appear in the tooltips. Models keep their book-wide colours (:data:`MODEL_COLORS`).
     """
     _require(df, (eps, error, confidence, model), "robustness_chart: df")
-    panel = dict(x=eps, color=model, x_title=eps, y_format=".0%", width=width, height=height,
-                 legend="bottom")  # under the panels: two panels and a legend fit the page
+    panel = dict(
+        x=eps, color=model, x_title=eps, y_format=".0%", width=width, height=height, legend="bottom"
+    )  # under the panels: two panels and a legend fit the page
     left = _lines(df, y=error, y_title="error rate", **panel)
     if confidence is None:
         return left.properties(title=title) if title else left
@@ -484,21 +558,34 @@ def line_chart(
     axis = alt.Axis(format=y_format) if y_format else alt.Axis()
     encoding = dict(
         x=alt.X(field=_field(x), type="quantitative", scale=scale, title=x_title or x),
-        y=alt.Y(field=_field(y_name), type="quantitative", scale=scale, axis=axis,
-                title=y_title or y_name),
-        tooltip=[_tooltip(df, c, y_format if c == y_name and y_format else None)
-                 for c in df.columns],
+        y=alt.Y(
+            field=_field(y_name),
+            type="quantitative",
+            scale=scale,
+            axis=axis,
+            title=y_title or y_name,
+        ),
+        tooltip=[
+            _tooltip(df, c, y_format if c == y_name and y_format else None) for c in df.columns
+        ],
     )
     if color is not None:
         encoding["color"] = alt.Color(field=_field(color), type="nominal", title=None)
     mark = dict(point=True, interpolate="step-after") if step else dict(point=True)
-    chart = alt.Chart(df).mark_line(**mark).encode(**encoding).properties(width=width,
-                                                                           height=height)
+    chart = (
+        alt.Chart(df).mark_line(**mark).encode(**encoding).properties(width=width, height=height)
+    )
     return chart.properties(title=title) if title else chart
 
 
 def logistic_digits(
-    fit: Any, x: np.ndarray, y: np.ndarray, eps: float, *, negative: int, positive: int,
+    fit: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    eps: float,
+    *,
+    negative: int,
+    positive: int,
     shown: int = 5,
 ) -> alt.VConcatChart:
     """Logistic regression on two digit classes (Sec. 5, Fig. 2): its weights w and sign(w)
@@ -511,16 +598,23 @@ def logistic_digits(
     """
     from advlib.linear import to_numpy
 
-    w, b, x, y = (to_numpy(a) if hasattr(a, "shape") else np.asarray(a)
-                  for a in (fit[0], fit[1], x, y))
+    w, b, x, y = (
+        to_numpy(a) if hasattr(a, "shape") else np.asarray(a) for a in (fit[0], fit[1], x, y)
+    )
     b = float(b)
     top = float(np.quantile(np.abs(w), 0.99))  # a few extreme weights would wash out the rest
     weights = digit_grid(
-        np.stack([np.clip(w / top, -1, 1), np.sign(w)]), ["w", "sign(w)"], signed=True,
-        columns=2, size=112,
-        tooltips=[{"‖w‖₁": float(np.abs(w).sum()), "colour scale saturates at |w|": top},
-                  {"pixels with w > 0": int((w > 0).sum())}],
-        title="Logistic regression weights (blue < 0 < red)")
+        np.stack([np.clip(w / top, -1, 1), np.sign(w)]),
+        ["w", "sign(w)"],
+        signed=True,
+        columns=2,
+        size=112,
+        tooltips=[
+            {"‖w‖₁": float(np.abs(w).sum()), "colour scale saturates at |w|": top},
+            {"pixels with w > 0": int((w > 0).sum())},
+        ],
+        title="Logistic regression weights (blue < 0 < red)",
+    )
     picked = np.concatenate([np.flatnonzero(y == -1)[:shown], np.flatnonzero(y == 1)[:shown]])
     clean = x[picked]
     images = np.concatenate([clean, clean - eps * y[picked, None] * np.sign(w)[None, :]])
@@ -528,11 +622,14 @@ def logistic_digits(
     pred = np.where(p >= 0.5, positive, negative)
     k = len(picked)
     digits = digit_grid(
-        images, rows=["clean"] * k + [f"eps = {eps:g}"] * k,
-        labels=np.tile(np.where(y[picked] == 1, positive, negative), 2), predicted=pred,
+        images,
+        rows=["clean"] * k + [f"eps = {eps:g}"] * k,
+        labels=np.tile(np.where(y[picked] == 1, positive, negative), 2),
+        predicted=pred,
         confidence=np.where(pred == positive, p, 1 - p),
         tooltips=[{"eps": 0.0}] * k + [{"eps": eps}] * k,
-        title="Test digits and their adversarial versions (unclipped, drawn clipped to [0, 1])")
+        title="Test digits and their adversarial versions (unclipped, drawn clipped to [0, 1])",
+    )
     return alt.vconcat(weights, digits)
 
 
@@ -540,26 +637,49 @@ def penalty_chart(curves: pd.DataFrame) -> alt.HConcatChart:
     """The effective L1 coefficient (as a share of eps) and the penalty added to the loss,
     per epoch, for adversarial training (solid) and L1 decay (dashed), one colour per eps:
     :func:`advlib.linear.penalty_history`'s table (C11)."""
-    _require(curves, ["objective", "eps", "epoch", "L1 coefficient / eps",
-                      "penalty added to the loss"], "penalty_chart: curves")
-    dash = alt.StrokeDash("objective:N", title="objective", scale=alt.Scale(
-        domain=["adversarial", "L1 decay"], range=[[1, 0], [6, 3]]))
+    _require(
+        curves,
+        ["objective", "eps", "epoch", "L1 coefficient / eps", "penalty added to the loss"],
+        "penalty_chart: curves",
+    )
+    dash = alt.StrokeDash(
+        "objective:N",
+        title="objective",
+        scale=alt.Scale(domain=["adversarial", "L1 decay"], range=[[1, 0], [6, 3]]),
+    )
     base = alt.Chart(curves).encode(
-        x=alt.X("epoch:Q", title="epoch"), color=alt.Color("eps:N", title="eps"),
+        x=alt.X("epoch:Q", title="epoch"),
+        color=alt.Color("eps:N", title="eps"),
         strokeDash=dash,
-        tooltip=["objective:N", "eps:N", "epoch:Q",
-                 alt.Tooltip("L1 coefficient / eps:Q", format=".1%"),
-                 alt.Tooltip("penalty added to the loss:Q", format=".4f")])
+        tooltip=[
+            "objective:N",
+            "eps:N",
+            "epoch:Q",
+            alt.Tooltip("L1 coefficient / eps:Q", format=".1%"),
+            alt.Tooltip("penalty added to the loss:Q", format=".4f"),
+        ],
+    )
     panels = []
     for column, axis, title, y_title in (
-            ("L1 coefficient / eps", alt.Axis(format=".0%"),
-             "The adversarial penalty fades; L1 decay does not", "effective L1 coefficient / eps"),
-            ("penalty added to the loss", alt.Axis(), "Penalty added to the training loss",
-             "what the penalty adds to the loss")):
+        (
+            "L1 coefficient / eps",
+            alt.Axis(format=".0%"),
+            "The adversarial penalty fades; L1 decay does not",
+            "effective L1 coefficient / eps",
+        ),
+        (
+            "penalty added to the loss",
+            alt.Axis(),
+            "Penalty added to the training loss",
+            "what the penalty adds to the loss",
+        ),
+    ):
         y = alt.Y(f"{column}:Q", axis=axis, title=y_title)
-        panels.append(alt.layer(base.mark_line().encode(y=y),
-                                base.mark_point(size=12, filled=True).encode(y=y))
-                      .properties(width=280, height=220, title=title))
+        panels.append(
+            alt.layer(
+                base.mark_line().encode(y=y), base.mark_point(size=12, filled=True).encode(y=y)
+            ).properties(width=280, height=220, title=title)
+        )
     return alt.hconcat(*panels)
 
 
@@ -584,13 +704,27 @@ def prediction_grid(
         predicted.append(pred)
         confidence.append(conf)
         tips += [dict((tooltips or {}).get(name, {}))] * len(pred)
-    return digit_grid(np.concatenate(images), rows=names, labels=np.tile(labels, len(rows)),
-                      predicted=np.concatenate(predicted), confidence=np.concatenate(confidence),
-                      tooltips=tips, title=title)
+    return digit_grid(
+        np.concatenate(images),
+        rows=names,
+        labels=np.tile(labels, len(rows)),
+        predicted=np.concatenate(predicted),
+        confidence=np.concatenate(confidence),
+        tooltips=tips,
+        title=title,
+    )
 
 
-def logit_panel(eps: Any, scores: Any, label: int, *, fitted: Any = None, title: str = "",
-                width: int = 330, height: int = 280) -> alt.LayerChart:
+def logit_panel(
+    eps: Any,
+    scores: Any,
+    label: int,
+    *,
+    fitted: Any = None,
+    title: str = "",
+    width: int = 330,
+    height: int = 280,
+) -> alt.LayerChart:
     """The k scores of one input along its FGSM line (Sec. 8, Fig. 4): one line per class
     against eps, an optional fit (dashed, same shape as ``scores``), green bands where the
     input is classified ``label``, and points with tooltips on about 60 eps values.
@@ -600,44 +734,85 @@ def logit_panel(eps: Any, scores: Any, label: int, *, fitted: Any = None, title:
     eps, scores = np.asarray(eps), np.asarray(scores)
     k = scores.shape[1]
     classes = alt.Color("class:N", title="class", scale=alt.Scale(scheme="category10"))
-    df = pd.DataFrame({"eps": np.repeat(eps, k),
-                       "class": np.tile(np.arange(k), len(eps)).astype(str),
-                       "logit": scores.ravel(),
-                       "predicted": np.repeat(scores.argmax(axis=1), k).astype(str)})
+    df = pd.DataFrame(
+        {
+            "eps": np.repeat(eps, k),
+            "class": np.tile(np.arange(k), len(eps)).astype(str),
+            "logit": scores.ravel(),
+            "predicted": np.repeat(scores.argmax(axis=1), k).astype(str),
+        }
+    )
     base = alt.Chart(df).encode(x=alt.X("eps:Q", title="eps along sign(∇ₓJ)"), color=classes)
     layers = [base.mark_line(strokeWidth=1.5).encode(y=alt.Y("logit:Q", title="logit"))]
     if fitted is not None:
         df["fit"] = np.asarray(fitted).ravel()
-        layers.append(alt.Chart(df).mark_line(strokeDash=[3, 3], strokeWidth=1).encode(
-            x="eps:Q", y="fit:Q", color=classes))
+        layers.append(
+            alt.Chart(df)
+            .mark_line(strokeDash=[3, 3], strokeWidth=1)
+            .encode(x="eps:Q", y="fit:Q", color=classes)
+        )
     right = pd.DataFrame({"eps": eps, "right": scores.argmax(axis=1) == label})
     runs = right.assign(run=(right["right"] != right["right"].shift()).cumsum())
     runs = runs[runs["right"]].groupby("run").agg(start=("eps", "min"), end=("eps", "max"))
-    band = alt.Chart(runs).mark_rect(opacity=0.25, color="#54a24b").encode(
-        x="start:Q", x2="end:Q",
-        tooltip=[alt.Tooltip("start:Q", title="right from eps", format=".2f"),
-                 alt.Tooltip("end:Q", title="to eps", format=".2f")])
+    band = (
+        alt.Chart(runs)
+        .mark_rect(opacity=0.25, color="#54a24b")
+        .encode(
+            x="start:Q",
+            x2="end:Q",
+            tooltip=[
+                alt.Tooltip("start:Q", title="right from eps", format=".2f"),
+                alt.Tooltip("end:Q", title="to eps", format=".2f"),
+            ],
+        )
+    )
     every = max(1, len(eps) // 60)
     points = df[np.repeat(np.arange(len(eps)) % every == 0, k)]
-    layers.append(alt.Chart(points).mark_point(size=16, filled=True).encode(
-        x="eps:Q", y="logit:Q", color=classes,
-        tooltip=["class:N", alt.Tooltip("eps:Q", format=".2f"),
-                 alt.Tooltip("logit:Q", format=".2f"), "predicted:N"]))
+    layers.append(
+        alt.Chart(points)
+        .mark_point(size=16, filled=True)
+        .encode(
+            x="eps:Q",
+            y="logit:Q",
+            color=classes,
+            tooltip=[
+                "class:N",
+                alt.Tooltip("eps:Q", format=".2f"),
+                alt.Tooltip("logit:Q", format=".2f"),
+                "predicted:N",
+            ],
+        )
+    )
     return alt.layer(band, *layers).properties(width=width, height=height, title=title)
 
 
-def fgsm_line_figure(eps: Any, scores: Any, zoom_eps: Any, zoom_scores: Any, label: int, *,
-                     fitted: Any = None, title: str = "", fit_title: str = "") -> alt.HConcatChart:
+def fgsm_line_figure(
+    eps: Any,
+    scores: Any,
+    zoom_eps: Any,
+    zoom_scores: Any,
+    label: int,
+    *,
+    fitted: Any = None,
+    title: str = "",
+    fit_title: str = "",
+) -> alt.HConcatChart:
     """Two :func:`logit_panel` side by side: the whole FGSM line (``eps``, ``scores``, with
     ``fitted`` dashed) and the same line near the clean input (``zoom_eps``, ``zoom_scores``);
     at most 300 points per line are drawn."""
     drawn = slice(None, None, max(1, len(eps) // 300))
     fitted = None if fitted is None else np.asarray(fitted)[drawn]
     return alt.hconcat(
-        logit_panel(np.asarray(eps)[drawn], np.asarray(scores)[drawn], label, fitted=fitted,
-                    title=fit_title),
-        logit_panel(zoom_eps, zoom_scores, label, title="near the clean digit, eps in "
-                    f"±{float(np.max(np.abs(zoom_eps))):g}", width=230),
+        logit_panel(
+            np.asarray(eps)[drawn], np.asarray(scores)[drawn], label, fitted=fitted, title=fit_title
+        ),
+        logit_panel(
+            zoom_eps,
+            zoom_scores,
+            label,
+            title=f"near the clean digit, eps in ±{float(np.max(np.abs(zoom_eps))):g}",
+            width=230,
+        ),
     ).properties(title=title)
 
 
@@ -661,68 +836,127 @@ def paper_bars(
     dashed reference line (e.g. agreement by chance).
     """
     if isinstance(df, dict):
-        df = pd.DataFrame([{category: k, "source": source, "value": v}
-                           for source, values in df.items() for k, v in values.items()])
+        df = pd.DataFrame(
+            [
+                {category: k, "source": source, "value": v}
+                for source, values in df.items()
+                for k, v in values.items()
+            ]
+        )
     _require(df, [category, "source", "value"], "paper_bars: df")
     order = list(dict.fromkeys(df[category]))
     if by_model:
         colour = alt.Color(f"{category}:N", scale=model_scale(order), legend=None)
-        extra = dict(opacity=alt.Opacity("source:N", scale=alt.Scale(
-            domain=["ours", "paper"], range=[1.0, 0.35])))
+        extra = dict(
+            opacity=alt.Opacity(
+                "source:N", scale=alt.Scale(domain=["ours", "paper"], range=[1.0, 0.35])
+            )
+        )
     else:
-        colour = alt.Color("source:N", scale=alt.Scale(domain=["paper", "ours"],
-                                                       range=["#bab0ac", "#4c78a8"]))
+        colour = alt.Color(
+            "source:N", scale=alt.Scale(domain=["paper", "ours"], range=["#bab0ac", "#4c78a8"])
+        )
         extra = {}
-    bars = alt.Chart(df).mark_bar().encode(
-        y=alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
-        x=alt.X("value:Q", axis=alt.Axis(format=".0%"), title=x_title,
-                scale=alt.Scale(domain=[0, 1])),
-        yOffset=alt.YOffset("source:N", sort=["ours", "paper"]), color=colour,
-        tooltip=[f"{category}:N", "source:N", alt.Tooltip("value:Q", format=".1%")], **extra)
+    bars = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X(
+                "value:Q",
+                axis=alt.Axis(format=".0%"),
+                title=x_title,
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            yOffset=alt.YOffset("source:N", sort=["ours", "paper"]),
+            color=colour,
+            tooltip=[f"{category}:N", "source:N", alt.Tooltip("value:Q", format=".1%")],
+            **extra,
+        )
+    )
     layers = [bars]
     if chance is not None:
         line = pd.DataFrame({"value": [chance[0]], "what": [chance[1]]})
-        layers.append(alt.Chart(line).mark_rule(strokeDash=[4, 3], color="#555").encode(
-            x="value:Q", tooltip=["what:N", alt.Tooltip("value:Q", format=".1%")]))
+        layers.append(
+            alt.Chart(line)
+            .mark_rule(strokeDash=[4, 3], color="#555")
+            .encode(x="value:Q", tooltip=["what:N", alt.Tooltip("value:Q", format=".1%")])
+        )
     return alt.layer(*layers).properties(width=width, height=height, title=title)
 
 
-def histograms(samples: dict, *, x_title: str, y_title: str = "count", title: str = "",
-               bins: int = 60, width: int = 420, height: int = 200) -> alt.Chart:
+def histograms(
+    samples: dict,
+    *,
+    x_title: str,
+    y_title: str = "count",
+    title: str = "",
+    bins: int = 60,
+    width: int = 420,
+    height: int = 200,
+) -> alt.Chart:
     """Overlaid histograms, one colour per entry of ``samples`` (label → values (n,)), with a
     tooltip on every bar (its label, bin and count)."""
-    df = pd.DataFrame({"value": np.concatenate([np.asarray(v) for v in samples.values()]),
-                       "data": np.repeat(list(samples), [len(v) for v in samples.values()])})
-    return alt.Chart(df).mark_bar(opacity=0.6).encode(
-        x=alt.X("value:Q", bin=alt.Bin(maxbins=bins), title=x_title),
-        y=alt.Y("count():Q", stack=None, title=y_title),
-        color=alt.Color("data:N", scale=alt.Scale(scheme="set1"), title=None),
-        tooltip=["data:N", alt.Tooltip("value:Q", bin=True, title="bin"),
-                 alt.Tooltip("count():Q", title=y_title)],
-    ).properties(width=width, height=height, title=title)
+    df = pd.DataFrame(
+        {
+            "value": np.concatenate([np.asarray(v) for v in samples.values()]),
+            "data": np.repeat(list(samples), [len(v) for v in samples.values()]),
+        }
+    )
+    return (
+        alt.Chart(df)
+        .mark_bar(opacity=0.6)
+        .encode(
+            x=alt.X("value:Q", bin=alt.Bin(maxbins=bins), title=x_title),
+            y=alt.Y("count():Q", stack=None, title=y_title),
+            color=alt.Color("data:N", scale=alt.Scale(scheme="set1"), title=None),
+            tooltip=[
+                "data:N",
+                alt.Tooltip("value:Q", bin=True, title="bin"),
+                alt.Tooltip("count():Q", title=y_title),
+            ],
+        )
+        .properties(width=width, height=height, title=title)
+    )
 
 
-def class_shares(classes: pd.DataFrame, models: Sequence[str], *, title: str = "",
-                 columns: int = 2) -> alt.FacetChart:
+def class_shares(
+    classes: pd.DataFrame, models: Sequence[str], *, title: str = "", columns: int = 2
+) -> alt.FacetChart:
     """The classes a model gives its false positives (:func:`advlib.measure.rubbish`'s class
     table: one row per (model, class) with ``count`` and ``share``), one small bar chart per
     model of ``models``, in the model's book-wide colour."""
     _require(classes, ["model", "class", "count", "share"], "class_shares: classes")
     df = classes[classes["model"].isin(models)]
     df = df.assign(**{"class": df["class"].astype(str)})
-    return alt.Chart(df).mark_bar().encode(
-        x=alt.X("class:N", title="class of the false positive", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("share:Q", axis=alt.Axis(format=".0%"), title="share of false positives"),
-        color=alt.Color("model:N", scale=model_scale(list(models)), legend=None),
-        tooltip=["model:N", "class:N", alt.Tooltip("share:Q", format=".1%"),
-                 alt.Tooltip("count:Q", title="noise inputs")],
-    ).properties(width=170, height=130).facet(
-        facet=alt.Facet("model:N", sort=list(models), title=None), columns=columns,
-    ).properties(title=title)
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("class:N", title="class of the false positive", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("share:Q", axis=alt.Axis(format=".0%"), title="share of false positives"),
+            color=alt.Color("model:N", scale=model_scale(list(models)), legend=None),
+            tooltip=[
+                "model:N",
+                "class:N",
+                alt.Tooltip("share:Q", format=".1%"),
+                alt.Tooltip("count:Q", title="noise inputs"),
+            ],
+        )
+        .properties(width=170, height=130)
+        .facet(
+            facet=alt.Facet("model:N", sort=list(models), title=None),
+            columns=columns,
+        )
+        .properties(title=title)
+    )
 
 
 def weight_grid(
-    rows: dict[str, np.ndarray], *, fraction: float = 0.1, size: int = 52,
+    rows: dict[str, np.ndarray],
+    *,
+    fraction: float = 0.1,
+    size: int = 52,
     title: str | None = None,
 ) -> alt.LayerChart:
     """Rows of first-layer weight images (red positive, blue negative, each scaled to its own
@@ -738,26 +972,52 @@ def weight_grid(
             images.append(image)
             captions.append(f"unit {u + 1}")
             names.append(name)
-            tips.append({f"top-{fraction:.0%} energy share": float(shares[u]),
-                         "spread (pixels)": float(radii[u])})
-    return digit_grid(np.array(images), captions, rows=names, signed=True, size=size,
-                      tooltips=tips, title=title)
+            tips.append(
+                {
+                    f"top-{fraction:.0%} energy share": float(shares[u]),
+                    "spread (pixels)": float(radii[u]),
+                }
+            )
+    return digit_grid(
+        np.array(images), captions, rows=names, signed=True, size=size, tooltips=tips, title=title
+    )
 
 
 def verdict_chart(rows: list[dict], sections: dict[str, str], section_of: dict[str, str]):
     """Bars of claims-table rows per section of the paper, coloured by their rule verdict, one
     panel per scale: ``rows`` as stored by ``claims_table`` (``claim``, ``scale``,
     ``verdict``), ``sections`` section id → title, ``section_of`` claim id → section id."""
-    frame = pd.DataFrame([{"section title": sections.get(section_of[r["claim"]]),
-                           "scale": r["scale"], "verdict": r["verdict"]} for r in rows],
-                         columns=["section title", "scale", "verdict"])
+    frame = pd.DataFrame(
+        [
+            {
+                "section title": sections.get(section_of[r["claim"]]),
+                "scale": r["scale"],
+                "verdict": r["verdict"],
+            }
+            for r in rows
+        ],
+        columns=["section title", "scale", "verdict"],
+    )
     counted = frame.value_counts().reset_index(name="rows")
-    return alt.Chart(counted).mark_bar().encode(
-        y=alt.Y("section title:N", sort=list(sections.values()), title=None,
-                axis=alt.Axis(labelLimit=360)),
-        x=alt.X("rows:Q", title="rows in the claims tables"),
-        color=alt.Color("verdict:N", scale=alt.Scale(
-            domain=["holds", "differs", "not run"], range=["#54a24b", "#f58518", "#bab0ac"])),
-        row=alt.Row("scale:N", title=None),
-        tooltip=["section title:N", "scale:N", "verdict:N", "rows:Q"],
-    ).properties(width=260, height=200, title="Rule verdicts by section of the paper")
+    return (
+        alt.Chart(counted)
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "section title:N",
+                sort=list(sections.values()),
+                title=None,
+                axis=alt.Axis(labelLimit=360),
+            ),
+            x=alt.X("rows:Q", title="rows in the claims tables"),
+            color=alt.Color(
+                "verdict:N",
+                scale=alt.Scale(
+                    domain=["holds", "differs", "not run"], range=["#54a24b", "#f58518", "#bab0ac"]
+                ),
+            ),
+            row=alt.Row("scale:N", title=None),
+            tooltip=["section title:N", "scale:N", "verdict:N", "rows:Q"],
+        )
+        .properties(width=260, height=200, title="Rule verdicts by section of the paper")
+    )

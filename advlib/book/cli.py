@@ -25,8 +25,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with its errors on one line (``error: ...``), exit status 2."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"error: {self.prog}: {message}; run `{self.prog} --help` for what it "
-                     "takes\n")
+        self.exit(2, f"error: {self.prog}: {message}; run `{self.prog} --help` for what it takes\n")
 
 
 def _one_line(message: str) -> str:
@@ -90,8 +89,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if name != "claims":
             print(f"  {name} = {value!r}")
     for row in results.get("claims", []):
-        print(f"  {row['claim']}: {row['quantity']}: paper {row['paper']}, ours {row['ours']}"
-              f" -> {row['verdict']}")
+        print(
+            f"  {row['claim']}: {row['quantity']}: paper {row['paper']}, ours {row['ours']}"
+            f" -> {row['verdict']}"
+        )
     return 0
 
 
@@ -106,8 +107,10 @@ def _book_parameters(root: Path, given: dict[str, str]) -> dict:
         chapters = toc_chapters(root)
     except Exception as exc:  # noqa: BLE001  (a _toc.yml that YAML or the walker cannot read)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"book: cannot read {root / '_toc.yml'} ({first}); it must be YAML "
-                         "listing the chapters, as jupyter-book reads it") from None
+        raise UsageError(
+            f"book: cannot read {root / '_toc.yml'} ({first}); it must be YAML "
+            "listing the chapters, as jupyter-book reads it"
+        ) from None
     declared: dict[str, list[Path]] = {}
     for chapter in chapters:
         for name in chapter_parameters(chapter):
@@ -130,15 +133,21 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
     start = Path(args.root)
     if not start.exists():
-        raise UsageError(f"book: {start} does not exist; ROOT must be the book's folder (the one "
-                         "holding _toc.yml) or a folder inside it")
+        raise UsageError(
+            f"book: {start} does not exist; ROOT must be the book's folder (the one "
+            "holding _toc.yml) or a folder inside it"
+        )
     if not start.is_dir():
-        raise UsageError(f"book: {start} is a file; ROOT must be the book's folder (the one "
-                         "holding _toc.yml) or a folder inside it")
+        raise UsageError(
+            f"book: {start} is a file; ROOT must be the book's folder (the one "
+            "holding _toc.yml) or a folder inside it"
+        )
     root = book_root(start)
     if root is None:
-        raise UsageError(f"book: no _toc.yml at or above {start}; ROOT must be the book's folder "
-                         "or a folder inside it")
+        raise UsageError(
+            f"book: no _toc.yml at or above {start}; ROOT must be the book's folder "
+            "or a folder inside it"
+        )
     given = _pairs(args.parameter, "book")
     for name, option in (("scale", "--scale"), ("epoch_cap", "--epoch-cap")):
         if name in given:
@@ -146,8 +155,10 @@ def _cmd_book(args: argparse.Namespace) -> int:
     parameters = _book_parameters(root, given)
     if args.render_only:
         if parameters or args.scale != "quick" or args.epoch_cap or args.scheduler:
-            raise UsageError("book: --render-only renders the notebooks already executed; it "
-                             "takes no -p, --scale, --epoch-cap or --scheduler")
+            raise UsageError(
+                "book: --render-only renders the notebooks already executed; it "
+                "takes no -p, --scale, --epoch-cap or --scheduler"
+            )
         return render_executed(root)
     check_environment()
     if args.scale != "quick":
@@ -170,8 +181,10 @@ def _check_scheduler(scheduler: str) -> None:
         with Client(scheduler, timeout="10s"):
             pass
     except (OSError, TimeoutError) as exc:
-        raise UsageError(f"--scheduler {scheduler}: no Dask scheduler answers there ({exc}); "
-                         "start one (dask scheduler) and give its address") from None
+        raise UsageError(
+            f"--scheduler {scheduler}: no Dask scheduler answers there ({exc}); "
+            "start one (dask scheduler) and give its address"
+        ) from None
 
 
 def _train(scale: str, epoch_cap: int, scheduler: str | None, only: list[str] | None) -> None:
@@ -184,9 +197,11 @@ def _train(scale: str, epoch_cap: int, scheduler: str | None, only: list[str] | 
     where = scheduler or "this machine"
     print(f"[advlib train] {len(recipes)} models at scale {scale!r} on {where}", flush=True)
     for row in train_all(recipes, scheduler=scheduler):
-        print(f"[advlib train]   {row['name']} seed {row['seed']} on {row['dataset']}, "
-              f"{row['epochs']} epochs at most: {row['status']} ({row['seconds']:.0f} s)",
-              flush=True)
+        print(
+            f"[advlib train]   {row['name']} seed {row['seed']} on {row['dataset']}, "
+            f"{row['epochs']} epochs at most: {row['status']} ({row['seconds']:.0f} s)",
+            flush=True,
+        )
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -194,8 +209,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     unknown = sorted(set(args.chapter or ()) - set(NEEDS))
     if unknown:
-        raise UsageError(f"train: --chapter {', '.join(unknown)} is not a chapter that trains "
-                         f"models; it must be one of {', '.join(sorted(NEEDS))}")
+        raise UsageError(
+            f"train: --chapter {', '.join(unknown)} is not a chapter that trains "
+            f"models; it must be one of {', '.join(sorted(NEEDS))}"
+        )
     check_environment()
     _train(args.scale, args.epoch_cap, args.scheduler, args.chapter)
     return 0
@@ -208,11 +225,14 @@ def _check_new_folder(folder: Path, what: str) -> None:
     for parent in (folder, *folder.parents):
         if parent.exists():
             if not parent.is_dir():
-                raise UsageError(f"{what} {folder} lies under {parent}, which is a file; it "
-                                 "must be a folder")
+                raise UsageError(
+                    f"{what} {folder} lies under {parent}, which is a file; it must be a folder"
+                )
             if not os.access(parent, os.W_OK | os.X_OK):
-                raise UsageError(f"{what} {folder}: the folder {parent} cannot be written; it "
-                                 "must be a folder advlib may write to")
+                raise UsageError(
+                    f"{what} {folder}: the folder {parent} cannot be written; it "
+                    "must be a folder advlib may write to"
+                )
             return
 
 
@@ -233,32 +253,53 @@ _SCHEDULER = re.compile(r"^((tcp|tls|ws|wss|ucx|inproc)://[^\s/]+|[^\s/:]+:\d+)$
 
 def _cap(text: str) -> int:
     if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0 (0: the scale's own), "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number >= 0 (0: the scale's own), got {text!r}"
+        )
     return int(text)
 
 
 def _scheduler(text: str) -> str:
     if not _SCHEDULER.match(text):
-        raise argparse.ArgumentTypeError(f"must be a Dask scheduler address such as "
-                                         f"tcp://HOST:8786, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"must be a Dask scheduler address such as tcp://HOST:8786, got {text!r}"
+        )
     return text
 
 
 def _scale_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scale", choices=("quick", "paper"), default="quick",
-                   help="quick: the embedded digits and CI budgets (default); paper: full "
-                        "MNIST and the paper's protocol")
-    p.add_argument("--epoch-cap", type=_cap, default=0, metavar="N",
-                   help="cap every model's training at N epochs (0: the scale's own)")
-    p.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler,
-                   help="a Dask scheduler (tcp://host:8786): train the chapters' models on "
-                        "its workers and store them in this machine's model cache")
+    p.add_argument(
+        "--scale",
+        choices=("quick", "paper"),
+        default="quick",
+        help="quick: the embedded digits and CI budgets (default); paper: full "
+        "MNIST and the paper's protocol",
+    )
+    p.add_argument(
+        "--epoch-cap",
+        type=_cap,
+        default=0,
+        metavar="N",
+        help="cap every model's training at N epochs (0: the scale's own)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        type=_scheduler,
+        help="a Dask scheduler (tcp://host:8786): train the chapters' models on "
+        "its workers and store them in this machine's model cache",
+    )
 
 
 def _parameter_option(p: argparse.ArgumentParser, help: str | None = None) -> None:
-    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                   help=help or "a chapter parameter and its value; each name at most once")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help=help or "a chapter parameter and its value; each name at most once",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,25 +316,36 @@ def main(argv: list[str] | None = None) -> int:
     _parameter_option(p)
     p.add_argument("-o", "--output", help="executed notebook (default CHAPTER.out.ipynb)")
     p.add_argument("--log", action="store_true", help="stream the chapter's output")
-    p.add_argument("--store-claims", action="store_true",
-                   help="store the chapter's claims table for the book's summary "
-                        "($ADVLIB_RESULTS, else the book's _build/results), replacing the one "
-                        "stored there; by default a run leaves the book's results alone")
+    p.add_argument(
+        "--store-claims",
+        action="store_true",
+        help="store the chapter's claims table for the book's summary "
+        "($ADVLIB_RESULTS, else the book's _build/results), replacing the one "
+        "stored there; by default a run leaves the book's results alone",
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("book", help="execute every chapter with papermill, then render (-W)")
     p.add_argument("root", nargs="?", default=".")
-    _parameter_option(p, "passed to every chapter that declares it (e.g. -p dataset mnist); "
-                         "each name must be some chapter's parameter")
-    p.add_argument("--render-only", action="store_true",
-                   help="render the notebooks already executed")
+    _parameter_option(
+        p,
+        "passed to every chapter that declares it (e.g. -p dataset mnist); "
+        "each name must be some chapter's parameter",
+    )
+    p.add_argument(
+        "--render-only", action="store_true", help="render the notebooks already executed"
+    )
     _scale_options(p)
     p.set_defaults(func=_cmd_book)
 
     p = sub.add_parser("train", help="train the models the chapters need (here or on Dask)")
     _scale_options(p)
-    p.add_argument("--chapter", action="append", metavar="STEM",
-                   help="only the models of this chapter (e.g. 06_adversarial_training)")
+    p.add_argument(
+        "--chapter",
+        action="append",
+        metavar="STEM",
+        help="only the models of this chapter (e.g. 06_adversarial_training)",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("download", help="download full MNIST once (needs internet)")

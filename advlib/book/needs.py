@@ -21,26 +21,40 @@ CURVES = dict(curves=True)
 NEEDS: dict[str, list[tuple[str, dict, int]]] = {
     "04_fgsm": [("softmax", {}, 1), ("maxout", {}, 1)],
     "05_linear_adversarial_training": [
-        ("maxout", {}, 1), ("maxout-l1", {}, 1), ("maxout-l1-small", {}, 1),
-        ("maxout-adversarial", {}, 1), ("maxout", dict(optimizer="sgd"), 1),
+        ("maxout", {}, 1),
+        ("maxout-l1", {}, 1),
+        ("maxout-l1-small", {}, 1),
+        ("maxout-adversarial", {}, 1),
+        ("maxout", dict(optimizer="sgd"), 1),
         ("maxout-l1", dict(optimizer="sgd"), 1),
     ],
     "06_adversarial_training": [
-        ("maxout", CURVES, 1), ("maxout-adversarial", CURVES, 1),
+        ("maxout", CURVES, 1),
+        ("maxout-adversarial", CURVES, 1),
         ("maxout-adversarial-dropout-off", CURVES, 1),
         ("maxout-adversarial-clipped", CURVES, 1),
-        ("maxout-noise-sign", CURVES, 1), ("maxout-noise-uniform", CURVES, 1),
+        ("maxout-noise-sign", CURVES, 1),
+        ("maxout-noise-uniform", CURVES, 1),
         ("maxout-hidden", dict(curves=True, fgsm_dropout="off"), 1),
-        ("maxout-1600", CURVES, 1), ("maxout-1600-adversarial", dict(curves=True,
-                                                                    fgsm_dropout="off"), 1),
+        ("maxout-1600", CURVES, 1),
+        ("maxout-1600-adversarial", dict(curves=True, fgsm_dropout="off"), 1),
     ],
     "07_model_capacity": [("softmax", {}, 1), ("maxout", {}, 1), ("rbf", {}, 1)],
     "08_why_generalize": [("maxout", {}, 1), ("softmax", {}, 1), ("rbf", {}, 1)],
     "09_alternative_hypotheses": [("softmax", {}, 1), ("maxout", {}, 5)],
-    "10_rubbish_class": [("softmax", {}, 1), ("maxout", {}, 1), ("maxout-sigmoid", {}, 1),
-                         ("maxout-adversarial", {}, 1), ("rbf", {}, 1)],
-    "12_beyond": [("softmax", {}, 1), ("maxout", {}, 1),
-                  ("maxout-adversarial-dropout-off", {}, 1), ("rbf", {}, 1)],
+    "10_rubbish_class": [
+        ("softmax", {}, 1),
+        ("maxout", {}, 1),
+        ("maxout-sigmoid", {}, 1),
+        ("maxout-adversarial", {}, 1),
+        ("rbf", {}, 1),
+    ],
+    "12_beyond": [
+        ("softmax", {}, 1),
+        ("maxout", {}, 1),
+        ("maxout-adversarial-dropout-off", {}, 1),
+        ("rbf", {}, 1),
+    ],
 }
 """Chapter stem → (catalogue name, fields, number of seeds from the chapter's seed)."""
 
@@ -54,8 +68,9 @@ def book_recipes(
 ) -> list[Recipe]:
     """The recipes the chapters need at ``scale`` (each once, in chapter order): of every
     chapter, or of the chapter stems in ``chapters``."""
-    if chapters is not None and (isinstance(chapters, str) or not all(
-            isinstance(c, str) for c in chapters)):
+    if chapters is not None and (
+        isinstance(chapters, str) or not all(isinstance(c, str) for c in chapters)
+    ):
         raise TypeError(f"book_recipes: chapters must be a list of chapter stems, got {chapters!r}")
     seed = check_seed(seed, where="book_recipes")
     unknown = sorted(set(chapters or ()) - set(NEEDS))

@@ -314,10 +314,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-_TABLE_COLUMNS = [("claim", "Claim"), ("quantity", "Quantity"), ("paper", "Paper"),
-                  ("ours", "Ours"), ("verdict", "Verdict"), ("rule", "Rule"),
-                  ("reproduced", "Paper's number"), ("tolerance", "Tolerance"),
-                  ("why", "Why / notes")]
+_TABLE_COLUMNS = [
+    ("claim", "Claim"),
+    ("quantity", "Quantity"),
+    ("paper", "Paper"),
+    ("ours", "Ours"),
+    ("verdict", "Verdict"),
+    ("rule", "Rule"),
+    ("reproduced", "Paper's number"),
+    ("tolerance", "Tolerance"),
+    ("why", "Why / notes"),
+]
 
 
 def claims_html(rows: list[dict], *, link: bool = False) -> str:
@@ -337,8 +344,11 @@ def claims_html(rows: list[dict], *, link: bool = False) -> str:
             cells.append(f'<td class="advlib-wordy">{text}</td>' if wordy else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        '<table class="advlib-claims table"><thead><tr>' + head + "</tr></thead><tbody>"
-        + "".join(body) + "</tbody></table>"
+        '<table class="advlib-claims table"><thead><tr>'
+        + head
+        + "</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table>"
     )
 
 
@@ -353,8 +363,9 @@ def results_dir() -> Path | None:
     return root / "_build" / "results" if root else None
 
 
-def claims_table(chapter: str, claims: list[Claim], *, scale: str = "quick",
-                 context: str = "") -> None:
+def claims_table(
+    chapter: str, claims: list[Claim], *, scale: str = "quick", context: str = ""
+) -> None:
     """Show the chapter's claims table, record its rows as ``claims`` and store them for the
     summary page under ``scale``. ``chapter`` is the chapter's file stem (``"04_fgsm"``);
     ``context`` says which data and budget produced the numbers (shown above the table and
@@ -367,15 +378,19 @@ def claims_table(chapter: str, claims: list[Claim], *, scale: str = "quick",
     if _in_ipython():
         from IPython.display import HTML, display
 
-        lead = (f'<p class="advlib-claims-context"><strong>Scale: {escape(scale)}.</strong> '
-                f"{escape(context)}</p>")
+        lead = (
+            f'<p class="advlib-claims-context"><strong>Scale: {escape(scale)}.</strong> '
+            f"{escape(context)}</p>"
+        )
         display(HTML(lead + claims_html(rows)))
     else:
         print(f"Scale: {scale}. {context}")
         for row in rows:
-            print(f"{row['claim']:>4}  {row['quantity']}: paper {row['paper']}, ours {row['ours']}"
-                  f" -> {row['verdict']} ({row['rule']}); {row['reproduced']}"
-                  f" {row['tolerance']} {row['why']}")
+            print(
+                f"{row['claim']:>4}  {row['quantity']}: paper {row['paper']}, ours {row['ours']}"
+                f" -> {row['verdict']} ({row['rule']}); {row['reproduced']}"
+                f" {row['tolerance']} {row['why']}"
+            )
 
 
 def _used_recipes() -> list[dict]:
@@ -396,8 +411,11 @@ def book_claims(root: Path | str, chapters: list[str]) -> list[dict]:
     ``chapters`` (the stems in ``_toc.yml``). Rows keep their ``scale`` and ``context``."""
     built = load_claims(chapters=chapters)
     have = {(row["scale"], row["chapter"]) for row in built}
-    kept = [row for row in load_claims(Path(root) / STORED, chapters=chapters)
-            if (row["scale"], row["chapter"]) not in have]
+    kept = [
+        row
+        for row in load_claims(Path(root) / STORED, chapters=chapters)
+        if (row["scale"], row["chapter"]) not in have
+    ]
     return sorted(built + kept, key=_claim_order)
 
 
@@ -407,12 +425,19 @@ def verdict_counts(rows: list[dict]) -> pd.DataFrame:
     ``kind``, ``verdict``, ``rows``."""
     import pandas as pd
 
-    long = [{"scale": row["scale"], "kind": kind, "verdict": row[key]}
-            for row in rows for kind, key in (("rule", "verdict"), ("paper's number", "reproduced"))]
+    long = [
+        {"scale": row["scale"], "kind": kind, "verdict": row[key]}
+        for row in rows
+        for kind, key in (("rule", "verdict"), ("paper's number", "reproduced"))
+    ]
     if not long:
         return pd.DataFrame(columns=["scale", "kind", "verdict", "rows"])
-    return (pd.DataFrame(long).groupby(["scale", "kind", "verdict"], sort=False).size()
-            .reset_index(name="rows"))
+    return (
+        pd.DataFrame(long)
+        .groupby(["scale", "kind", "verdict"], sort=False)
+        .size()
+        .reset_index(name="rows")
+    )
 
 
 def _claim_order(row: dict) -> tuple:
@@ -420,8 +445,9 @@ def _claim_order(row: dict) -> tuple:
     return (0, int(m.group(1))) if m else (1, row["claim"])
 
 
-def load_claims(folder: Path | str | None = None, *, scale: str | None = None,
-                chapters: list[str] | None = None) -> list[dict]:
+def load_claims(
+    folder: Path | str | None = None, *, scale: str | None = None, chapters: list[str] | None = None
+) -> list[dict]:
     """Every stored claims row, in claim order (C1, C2, …, C29), from ``folder`` (default
     ``results_dir()``): of one ``scale``, or of every scale stored; only of ``chapters`` (file
     stems) when given, so a chapter no longer in the book is left out."""

@@ -72,8 +72,10 @@ def chapter_notebook(path: str | Path):
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ChapterError(f"chapter {path} is not a chapter: it is not UTF-8 text; a chapter "
-                           "must be a jupytext .py file or an .ipynb notebook") from None
+        raise ChapterError(
+            f"chapter {path} is not a chapter: it is not UTF-8 text; a chapter "
+            "must be a jupytext .py file or an .ipynb notebook"
+        ) from None
     except OSError as exc:
         raise ChapterError(
             f"chapter {path} cannot be read ({exc.strerror or exc}); it must be a readable file"
@@ -106,14 +108,20 @@ def _chapter_path(path: Any) -> Path:
         raise ChapterError(f"chapter must be a path (str or os.PathLike), got {path!r}")
     path = Path(path)
     if path.is_dir():
-        raise ChapterError(f"chapter {path} is a folder; it must be a chapter file "
-                           f"({' or '.join(CHAPTER_SUFFIXES)})")
+        raise ChapterError(
+            f"chapter {path} is a folder; it must be a chapter file "
+            f"({' or '.join(CHAPTER_SUFFIXES)})"
+        )
     if not path.exists():
-        raise ChapterError(f"chapter {path} does not exist; it must be a chapter file "
-                           f"({' or '.join(CHAPTER_SUFFIXES)})")
+        raise ChapterError(
+            f"chapter {path} does not exist; it must be a chapter file "
+            f"({' or '.join(CHAPTER_SUFFIXES)})"
+        )
     if path.suffix not in CHAPTER_SUFFIXES:
-        raise ChapterError(f"chapter {path} is not a chapter: it must be a jupytext .py file or "
-                           f"an .ipynb notebook, not {path.suffix or 'a file without suffix'}")
+        raise ChapterError(
+            f"chapter {path} is not a chapter: it must be a jupytext .py file or "
+            f"an .ipynb notebook, not {path.suffix or 'a file without suffix'}"
+        )
     return path
 
 
@@ -128,11 +136,15 @@ def check_output(path: Any, *, what: str = "output notebook") -> Path:
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise ChapterError(f"{what} {path} lies under {parent}, which is a file; it "
-                                   "must be a path inside a folder")
+                raise ChapterError(
+                    f"{what} {path} lies under {parent}, which is a file; it "
+                    "must be a path inside a folder"
+                )
             if not os.access(parent, os.W_OK | os.X_OK):
-                raise ChapterError(f"{what} {path}: the folder {parent} cannot be written; it "
-                                   "must be a path advlib may write")
+                raise ChapterError(
+                    f"{what} {path}: the folder {parent} cannot be written; it "
+                    "must be a path advlib may write"
+                )
             break
     return path
 
@@ -162,8 +174,10 @@ def chapter_parameters(path: str | Path) -> dict[str, Parameter]:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
             name, type_name = node.target.id, ast.unparse(node.annotation)
             choices = _literal_choices(node.annotation, Path(path).name, name)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
-            node.targets[0], ast.Name
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
         ):
             name, type_name = node.targets[0].id, ""
         else:
@@ -191,14 +205,20 @@ def chapter_parameters(path: str | Path) -> dict[str, Parameter]:
 
 def _is_literal_import(node: ast.stmt) -> bool:
     """``from typing import Literal``: the one import a parameters cell may hold."""
-    return (isinstance(node, ast.ImportFrom) and node.module == "typing"
-            and [a.name for a in node.names] == ["Literal"])
+    return (
+        isinstance(node, ast.ImportFrom)
+        and node.module == "typing"
+        and [a.name for a in node.names] == ["Literal"]
+    )
 
 
 def _literal_choices(annotation: ast.expr, chapter: str, name: str) -> tuple | None:
     """The values of ``Literal[a, b, ...]``, or None for any other annotation."""
-    if not (isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name)
-            and annotation.value.id == "Literal"):
+    if not (
+        isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.value, ast.Name)
+        and annotation.value.id == "Literal"
+    ):
         return None
     elts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
     try:
@@ -278,8 +298,10 @@ def check_parameters(path: str | Path, values: dict[str, Any]) -> dict[str, Any]
     Raises :class:`ParameterError` listing the chapter's parameters and types.
     """
     if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
-        raise ParameterError(f"check_parameters: values must be a dict of parameter name → "
-                             f"value, got {type(values).__name__}")
+        raise ParameterError(
+            f"check_parameters: values must be a dict of parameter name → "
+            f"value, got {type(values).__name__}"
+        )
     params = chapter_parameters(path)
     unknown = [name for name in values if name not in params]
     if unknown:
@@ -292,8 +314,9 @@ def check_parameters(path: str | Path, values: dict[str, Any]) -> dict[str, Any]
         try:
             parsed[name] = parse_value(params[name], value)
         except ParameterError as exc:
-            raise ParameterError(f"{Path(path).name}: {exc}. Its parameters are:\n"
-                                 f"{_listing(params)}") from None
+            raise ParameterError(
+                f"{Path(path).name}: {exc}. Its parameters are:\n{_listing(params)}"
+            ) from None
     return parsed
 
 
@@ -306,8 +329,10 @@ class _KnownParameters:
 
     def filter(self, record) -> bool:
         message = record.getMessage()
-        return not (message.startswith("Passed unknown parameter:")
-                    and message.split(":", 1)[1].strip() in self.names)
+        return not (
+            message.startswith("Passed unknown parameter:")
+            and message.split(":", 1)[1].strip() in self.names
+        )
 
 
 def run_chapter(

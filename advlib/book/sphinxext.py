@@ -56,11 +56,14 @@ def write_vega_bundle(folder: Path) -> Path:
     """Write the wrapped vega bundle into ``folder`` unless this vl-convert version's is there."""
     import vl_convert as vlc
 
-    versions = (f"vega {vlc.get_vega_version()}, vega-lite {vlc.get_vegalite_versions()[-1]}, "
-                f"vega-embed {vlc.get_vega_embed_version()}")
+    versions = (
+        f"vega {vlc.get_vega_version()}, vega-lite {vlc.get_vegalite_versions()[-1]}, "
+        f"vega-embed {vlc.get_vega_embed_version()}"
+    )
     header = f"/* {versions}: bundled by vl-convert for advbook */\n"
     return _write_if_changed(
-        folder / BUNDLE, header,
+        folder / BUNDLE,
+        header,
         lambda: "(function () {\n" + vlc.javascript_bundle() + _TRAILER,
     )
 

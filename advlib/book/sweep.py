@@ -52,8 +52,17 @@ if TYPE_CHECKING:
     import altair as alt
     import pandas as pd
 
-__all__ = ["sweep", "expand_grid", "run_name", "runs_table", "chart", "data_identity",
-           "resume_key", "add_parser", "exit_code"]
+__all__ = [
+    "sweep",
+    "expand_grid",
+    "run_name",
+    "runs_table",
+    "chart",
+    "data_identity",
+    "resume_key",
+    "add_parser",
+    "exit_code",
+]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 """Read by torch (OpenMP), MKL and OpenBLAS when the kernel imports them."""
@@ -83,7 +92,9 @@ def expand_grid(chapter: str | Path, grid: dict[str, Any]) -> list[dict[str, Any
         parsed = [check_parameters(chapter, {name: v})[name] for v in values]
         # 0.1 and 0.10 are one run, not two
         columns[name] = [v for i, v in enumerate(parsed) if v not in parsed[:i]]
-    return [dict(zip(columns, combo, strict=True)) for combo in itertools.product(*columns.values())]
+    return [
+        dict(zip(columns, combo, strict=True)) for combo in itertools.product(*columns.values())
+    ]
 
 
 def _shown(value: Any) -> str:
@@ -216,12 +227,25 @@ def _run_one(task: dict, threads: int | dict[str, int], children: _Children | No
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"{_SCRATCH}{_host()}-{os.getpid()}-") as tmp:
         notebook, result = Path(tmp) / "run.ipynb", Path(tmp) / "outcome.json"
-        spec = {"chapter": task["chapter"], "parameters": task["parameters"],
-                "notebook": str(notebook), "outcome": str(result)}
+        spec = {
+            "chapter": task["chapter"],
+            "parameters": task["parameters"],
+            "notebook": str(notebook),
+            "outcome": str(result),
+        }
         proc = children.start(
-            [sys.executable, "-c", "from advlib.book.sweep import _child; _child()", json.dumps(spec)],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-c",
+                "from advlib.book.sweep import _child; _child()",
+                json.dumps(spec),
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if proc is None:
             return {**_failed(KeyboardInterrupt()), "error": "interrupted"}
         try:
@@ -232,8 +256,11 @@ def _run_one(task: dict, threads: int | dict[str, int], children: _Children | No
             outcome = json.loads(result.read_text(encoding="utf-8"))
         else:
             tail = stderr.strip().splitlines()[-1:] or [""]
-            outcome = {"status": "failed", "results": {},
-                       "error": f"the run's process exited with code {proc.returncode}: {tail[0]}"}
+            outcome = {
+                "status": "failed",
+                "results": {},
+                "error": f"the run's process exited with code {proc.returncode}: {tail[0]}",
+            }
         outcome["notebook"] = notebook.read_text(encoding="utf-8") if notebook.is_file() else None
     outcome.update(seconds=time.perf_counter() - start, worker=worker)
     return outcome
@@ -244,8 +271,14 @@ def _run_one(task: dict, threads: int | dict[str, int], children: _Children | No
 
 
 def _failed(exc: BaseException) -> dict:
-    return {"status": "failed", "error": _error_text(exc), "results": {}, "notebook": None,
-            "seconds": None, "worker": None}
+    return {
+        "status": "failed",
+        "error": _error_text(exc),
+        "results": {},
+        "notebook": None,
+        "seconds": None,
+        "worker": None,
+    }
 
 
 class _Local:
@@ -272,17 +305,20 @@ class _Dask:
     """Runs on a Dask cluster: a ``LocalCluster`` of ``workers`` (``scheduler="local"``) or the
     scheduler at an address; as many runs at a time as the cluster has threads."""
 
-    def __init__(self, scheduler: str, workers: int | None, threads: int | None,
-                 runs: int) -> None:
+    def __init__(self, scheduler: str, workers: int | None, threads: int | None, runs: int) -> None:
         import logging
 
         from distributed import Client, LocalCluster
 
         self.cluster = None
         if scheduler == "local":
-            self.cluster = LocalCluster(n_workers=workers or min(cores(), runs),
-                                        threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.cluster = LocalCluster(
+                n_workers=workers or min(cores(), runs),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         self.client = Client(self.cluster if self.cluster is not None else scheduler)
         self.plan = threads or _cluster_threads(self.client)
         info = self.client.scheduler_info(n_workers=-1)["workers"]
@@ -308,8 +344,10 @@ def _cluster_threads(client: Any) -> dict[str, int]:
     slots: dict[str, int] = {}
     for info in workers.values():
         slots[info["host"]] = slots.get(info["host"], 0) + info["nthreads"]
-    return {addr: max(1, host_cores.get(addr, 1) // slots[info["host"]])
-            for addr, info in workers.items()}
+    return {
+        addr: max(1, host_cores.get(addr, 1) // slots[info["host"]])
+        for addr, info in workers.items()
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -346,8 +384,9 @@ class _RunLocks:
             self.release(run)
 
 
-def _schedule(tasks: list[dict], executor: Any, locks: _RunLocks,
-              settled: Callable[[dict], bool]) -> Iterator[tuple[dict, dict | None]]:
+def _schedule(
+    tasks: list[dict], executor: Any, locks: _RunLocks, settled: Callable[[dict], bool]
+) -> Iterator[tuple[dict, dict | None]]:
     """Execute ``tasks`` on ``executor``, at most ``executor.slots`` at a time, each only while
     this sweep holds its run's lock; yield ``(task, outcome)`` as runs finish, the lock still
     held while the caller stores the outcome. A run whose lock another sweep holds is tried
@@ -409,8 +448,9 @@ def _flatten(results: dict[str, Any], reserved: set[str]) -> dict[str, Any]:
                     row[f"{key}_ours"] = claim["ours_value"]
             row["claims_holding"] = sum(claim.get("verdict") == "holds" for claim in value)
         elif isinstance(value, dict):
-            row.update({f"{column}_{k}": v for k, v in value.items()
-                        if not isinstance(v, (list, dict))})
+            row.update(
+                {f"{column}_{k}": v for k, v in value.items() if not isinstance(v, (list, dict))}
+            )
         elif not isinstance(value, list):
             row[column] = value
     return row
@@ -423,11 +463,20 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
 
     rows = []
     for rec in records:
-        values = {k: _shown(v) if isinstance(v, (list, dict)) else v
-                  for k, v in rec["values"].items()}
+        values = {
+            k: _shown(v) if isinstance(v, (list, dict)) else v for k, v in rec["values"].items()
+        }
         reserved = set(values) | set(FIXED_COLUMNS)
-        rows.append({"run": rec["run"], **values, "status": rec["status"], "error": rec["error"],
-                     "seconds": rec["seconds"], **_flatten(rec["results"], reserved)})
+        rows.append(
+            {
+                "run": rec["run"],
+                **values,
+                "status": rec["status"],
+                "error": rec["error"],
+                "seconds": rec["seconds"],
+                **_flatten(rec["results"], reserved),
+            }
+        )
     table = pd.DataFrame(rows)
     for column in table.columns[table.dtypes == object]:
         kinds = {type(v) for v in table[column] if v is not None and v == v}
@@ -466,8 +515,7 @@ def _field(name: str) -> str:
     return name.replace(".", "\\.")  # vega-lite reads a dot as a nested field
 
 
-def chart(table: pd.DataFrame, metric: str, swept: list[str], *,
-          title: str = "") -> alt.Chart:
+def chart(table: pd.DataFrame, metric: str, swept: list[str], *, title: str = "") -> alt.Chart:
     """An altair chart of ``metric`` against the first swept parameter that varies, one line per
     combination of the others. Failed runs are left out."""
     import altair as alt
@@ -475,19 +523,28 @@ def chart(table: pd.DataFrame, metric: str, swept: list[str], *,
     data = table[table["status"] == "ok"].copy()
     varying = [p for p in swept if data[p].nunique() > 1] or swept[:1] or ["run"]
     x, others = varying[0], varying[1:]
-    data["runs"] = (data[others].astype(str).apply(
-        lambda r: ",".join(f"{k}={v}" for k, v in r.items()), axis=1) if others else "all")
+    data["runs"] = (
+        data[others].astype(str).apply(lambda r: ",".join(f"{k}={v}" for k, v in r.items()), axis=1)
+        if others
+        else "all"
+    )
     kind = "Q" if _numeric(data, x) else "N"
     tooltip = ["run:N", *map(_field, swept), alt.Tooltip(f"{_field(metric)}:Q", format=".4g")]
-    color = (alt.Color("runs:N", title=",".join(others)) if others
-             else alt.Color("runs:N", legend=None))
+    color = (
+        alt.Color("runs:N", title=",".join(others)) if others else alt.Color("runs:N", legend=None)
+    )
     columns = list(dict.fromkeys(["run", *swept, x, metric, "runs"]))
-    return alt.Chart(data[columns]).mark_line(point=True).encode(
-        x=alt.X(f"{_field(x)}:{kind}", title=x),
-        y=alt.Y(f"{_field(metric)}:Q", title=metric),
-        color=color,
-        tooltip=tooltip,
-    ).properties(width=420, height=260, title=title or f"{metric} against {x}")
+    return (
+        alt.Chart(data[columns])
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(f"{_field(x)}:{kind}", title=x),
+            y=alt.Y(f"{_field(metric)}:Q", title=metric),
+            color=color,
+            tooltip=tooltip,
+        )
+        .properties(width=420, height=260, title=title or f"{metric} against {x}")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,8 +586,10 @@ def data_identity() -> dict[str, Any]:
     from advlib import data
     from advlib.paths import cache_dir
 
-    places = {"mnist cache": cache_dir() / "data" / "mnist",
-              "fashion-mnist debian": Path(data.FASHION_MNIST_DEBIAN_DIR)}
+    places = {
+        "mnist cache": cache_dir() / "data" / "mnist",
+        "fashion-mnist debian": Path(data.FASHION_MNIST_DEBIAN_DIR),
+    }
     for variable in ("ADVLIB_DATA", "ADVLIB_FASHION_MNIST"):
         if os.environ.get(variable):
             places[variable] = Path(os.environ[variable])
@@ -551,8 +610,11 @@ def resume_key(chapter: str | Path) -> dict[str, str]:
     from advlib.book.sphinxext import advlib_digest
 
     data = json.dumps(data_identity(), sort_keys=True).encode()
-    return {"chapter_sha256": _file_digest(Path(chapter)), "advlib_sha256": advlib_digest(),
-            "data_sha256": hashlib.sha256(data).hexdigest()}
+    return {
+        "chapter_sha256": _file_digest(Path(chapter)),
+        "advlib_sha256": advlib_digest(),
+        "data_sha256": hashlib.sha256(data).hexdigest(),
+    }
 
 
 def _load(path: Path) -> dict | None:
@@ -584,9 +646,13 @@ def _settled(runs: Path, task: dict, *, resume: bool, since: float) -> bool:
         return False
     if done.get("finished", 0.0) >= since:
         return True
-    return (resume and done.get("status") == "ok" and done.get("parameters") == task["parameters"]
-            and all(done.get(k) == task[k] for k in RESUME_KEY)
-            and (runs / f"{task['run']}.ipynb").is_file())
+    return (
+        resume
+        and done.get("status") == "ok"
+        and done.get("parameters") == task["parameters"]
+        and all(done.get(k) == task[k] for k in RESUME_KEY)
+        and (runs / f"{task['run']}.ipynb").is_file()
+    )
 
 
 def _progress(enabled: bool | None, total: int, done: int, desc: str):
@@ -594,8 +660,9 @@ def _progress(enabled: bool | None, total: int, done: int, desc: str):
 
     if enabled is None:
         enabled = sys.stderr.isatty() and not os.environ.get("CI")
-    return tqdm(total=total, initial=done, desc=desc, unit="run", file=sys.stderr,
-                disable=not enabled)
+    return tqdm(
+        total=total, initial=done, desc=desc, unit="run", file=sys.stderr, disable=not enabled
+    )
 
 
 def sweep(
@@ -643,8 +710,16 @@ def sweep(
     tasks = []
     for values in combos:
         plain = json.loads(json.dumps(values))
-        tasks.append({"run": run_name(values), "chapter": str(chapter), **key,
-                      "parameters": plain, "values": {**defaults, **plain}, "env": env})
+        tasks.append(
+            {
+                "run": run_name(values),
+                "chapter": str(chapter),
+                **key,
+                "parameters": plain,
+                "values": {**defaults, **plain},
+                "env": env,
+            }
+        )
 
     def settled(task: dict) -> bool:
         return _settled(runs, task, resume=resume, since=since)
@@ -680,8 +755,10 @@ def sweep(
     metric = metric or default_metric(table, list(defaults))
     if metric is not None and metric not in table.columns:
         numeric = [c for c in table.columns if _numeric(table, c) and c not in FIXED_COLUMNS]
-        raise ParameterError(f"sweep: no numeric result {metric!r}; the runs recorded: "
-                             f"{', '.join(numeric) or '(none)'}")
+        raise ParameterError(
+            f"sweep: no numeric result {metric!r}; the runs recorded: "
+            f"{', '.join(numeric) or '(none)'}"
+        )
     table.attrs.update(metric=metric, swept=swept, out=str(out))
     if metric is not None and (table["status"] == "ok").any():
         from advlib.book import charts
@@ -730,15 +807,18 @@ def recorded_names(chapter: str | Path) -> tuple[set[str], set[str], bool]:
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
-            func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(
-                node.func, "id", None)
+            func = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else getattr(node.func, "id", None)
+            )
             first = node.args[0] if node.args else None
             if func == "record":
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     names.add(first.value)
                 elif isinstance(first, ast.Dict) and all(
-                        isinstance(k, ast.Constant) and isinstance(k.value, str)
-                        for k in first.keys):
+                    isinstance(k, ast.Constant) and isinstance(k.value, str) for k in first.keys
+                ):
                     names.update(k.value for k in first.keys)
                 else:
                     complete = False
@@ -766,8 +846,9 @@ def _metric_known(metric: str, names: set[str], ids: set[str], params: set[str])
     return any(re.fullmatch(rf"{re.escape(i)}(_\d+)?_ours", metric) for i in ids)
 
 
-def check_sweep_arguments(chapter: str | Path, *, out: str | Path, metric: str | None,
-                          scheduler: str | None) -> None:
+def check_sweep_arguments(
+    chapter: str | Path, *, out: str | Path, metric: str | None, scheduler: str | None
+) -> None:
     """The checks :func:`sweep` makes before anything runs, besides the grid's: ``out`` is a
     folder or can be made one; ``metric`` is a numeric result the chapter records (as far as
     its source says: computed names cannot be checked before a run); ``scheduler`` is None,
@@ -777,16 +858,24 @@ def check_sweep_arguments(chapter: str | Path, *, out: str | Path, metric: str |
         if folder.exists():
             if not folder.is_dir():
                 where = "is a file" if folder == out else f"lies under {folder}, a file"
-                raise ParameterError(f"sweep: --out {out} {where}; it must be a folder "
-                                     "(created if missing)")
+                raise ParameterError(
+                    f"sweep: --out {out} {where}; it must be a folder (created if missing)"
+                )
             if not os.access(folder, os.W_OK | os.X_OK):
-                raise ParameterError(f"sweep: --out {out}: the folder {folder} cannot be "
-                                     "written; it must be a folder advlib may write to")
+                raise ParameterError(
+                    f"sweep: --out {out}: the folder {folder} cannot be "
+                    "written; it must be a folder advlib may write to"
+                )
             break
-    if scheduler is not None and scheduler != "local" and not (
-            isinstance(scheduler, str) and _SCHEDULER.match(scheduler)):
-        raise ParameterError(f"sweep: --scheduler must be 'local' or a Dask scheduler address "
-                             f"such as tcp://HOST:8786, got {scheduler!r}")
+    if (
+        scheduler is not None
+        and scheduler != "local"
+        and not (isinstance(scheduler, str) and _SCHEDULER.match(scheduler))
+    ):
+        raise ParameterError(
+            f"sweep: --scheduler must be 'local' or a Dask scheduler address "
+            f"such as tcp://HOST:8786, got {scheduler!r}"
+        )
     if metric is None:
         return
     params = set(chapter_parameters(chapter))
@@ -794,11 +883,15 @@ def check_sweep_arguments(chapter: str | Path, *, out: str | Path, metric: str |
         raise ParameterError(f"sweep: --metric must name a recorded result, got {metric!r}")
     if metric in params or metric in FIXED_COLUMNS:
         what = "a parameter" if metric in params else "a column of every sweep table"
-        raise ParameterError(f"sweep: --metric {metric!r} is {what}, not a result; it must name "
-                             "a numeric result the chapter records")
+        raise ParameterError(
+            f"sweep: --metric {metric!r} is {what}, not a result; it must name "
+            "a numeric result the chapter records"
+        )
     if metric.endswith("_verdict") or metric == "data" or re.fullmatch(r"data_\d+", metric):
-        raise ParameterError(f"sweep: --metric {metric!r} is text (a verdict or a data note); it "
-                             "must name a numeric result")
+        raise ParameterError(
+            f"sweep: --metric {metric!r} is text (a verdict or a data note); it "
+            "must name a numeric result"
+        )
     names, ids, complete = recorded_names(chapter)
     if complete and not _metric_known(metric, names, ids, params):
         shown = sorted(n for n in names if not n.startswith("paper_"))
@@ -828,20 +921,32 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     check_environment()  # the runs' kernels inherit $ADVLIB_*: a bad folder fails them all
     try:
-        table = sweep(args.chapter, grid, out=args.out, workers=args.workers,
-                      scheduler=args.scheduler, resume=args.resume, metric=args.metric,
-                      threads=args.threads, progress=args.progress)
+        table = sweep(
+            args.chapter,
+            grid,
+            out=args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            metric=args.metric,
+            threads=args.threads,
+            progress=args.progress,
+        )
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: the finished runs are kept; run the same command to go on",
-              file=sys.stderr)
+        print(
+            "interrupted: the finished runs are kept; run the same command to go on",
+            file=sys.stderr,
+        )
         return 130
     out = Path(table.attrs["out"])
     failed = table[table["status"] != "ok"]
-    print(f"{len(table) - len(failed)} of {len(table)} runs succeeded; table: "
-          f"{out / 'results.parquet'} and {out / 'results.csv'}")
+    print(
+        f"{len(table) - len(failed)} of {len(table)} runs succeeded; table: "
+        f"{out / 'results.parquet'} and {out / 'results.csv'}"
+    )
     if (out / "chart.html").is_file():
         print(f"chart of {table.attrs['metric']}: {out / 'chart.html'} (and chart.svg)")
     for _, row in failed.iterrows():
@@ -858,27 +963,53 @@ def _positive(text: str) -> int:
 def add_parser(subparsers: Any) -> None:
     """Add ``sweep`` to ``python -m advlib``."""
     p = subparsers.add_parser(
-        "sweep", help="run a chapter for every combination of parameter values",
+        "sweep",
+        help="run a chapter for every combination of parameter values",
         description="Run CHAPTER for every combination of the values given with -p, in parallel, "
-                    "and write each executed notebook, one results table and a chart. Exit "
-                    "status: 0 when every run succeeded, 100 + the number of failed runs (at "
-                    "most 125) otherwise, 2 for bad parameters (nothing runs), 130 when "
-                    "interrupted (finished runs are kept and skipped next time).")
+        "and write each executed notebook, one results table and a chart. Exit "
+        "status: 0 when every run succeeded, 100 + the number of failed runs (at "
+        "most 125) otherwise, 2 for bad parameters (nothing runs), 130 when "
+        "interrupted (finished runs are kept and skipped next time).",
+    )
     p.add_argument("chapter")
-    p.add_argument("-p", "--parameter", nargs="+", action="append", metavar=("NAME", "VALUE"),
-                   help="a parameter and its values, -p NAME VALUE [VALUE ...]; repeat -p "
-                        "for a grid")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs="+",
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="a parameter and its values, -p NAME VALUE [VALUE ...]; repeat -p for a grid",
+    )
     p.add_argument("--out", help="output folder (default sweeps/<chapter>)")
-    p.add_argument("--workers", type=_positive,
-                   help="runs at a time, or the LocalCluster's workers (default: one per core)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run on the Dask cluster at ADDRESS, or 'local' for a LocalCluster")
-    p.add_argument("--threads", type=_positive, help="torch/BLAS threads per run "
-                                                "(default: cores // runs at a time)")
-    p.add_argument("--metric", help="the result to chart (default: the first numeric result "
-                                    "that differs between runs)")
-    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
-                   help="skip runs that already succeeded (default) or redo them")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="a progress bar on stderr (default: when stderr is a terminal)")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        help="runs at a time, or the LocalCluster's workers (default: one per core)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS, or 'local' for a LocalCluster",
+    )
+    p.add_argument(
+        "--threads",
+        type=_positive,
+        help="torch/BLAS threads per run (default: cores // runs at a time)",
+    )
+    p.add_argument(
+        "--metric",
+        help="the result to chart (default: the first numeric result that differs between runs)",
+    )
+    p.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="skip runs that already succeeded (default) or redo them",
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress bar on stderr (default: when stderr is a terminal)",
+    )
     p.set_defaults(func=_cmd_sweep)
