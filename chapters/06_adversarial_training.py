@@ -322,10 +322,10 @@ spared = pd.DataFrame({name: {
     "clean error": results.loc[name, "clean error"]} for name in curve_models}).T
 record({"zero_grad_share_dropout": zero_gradient_share(probe, xb, yb, train=True, seed=seed),
         "zero_grad_share_eval": zero_gradient_share(probe, xb, yb, train=False),
-        **{f"{kind}_{short}": spared.loc[name, column]
-           for short, name in (("clean", "maxout"), *((k, v) for k, v in VARIANTS.items()))
-           for kind, column in (("fgsm", "FGSM error (every pixel)"),
-                                ("spared", "FGSM error (a random share left alone)"))}})
+        **{f"spared_{short}": spared.loc[name, "FGSM error (a random share left alone)"]
+           for short, name in (("clean", "maxout"), *VARIANTS.items())},
+        **{f"fgsm_{short}": spared.loc[name, "FGSM error (every pixel)"]  # fgsm_clean: above
+           for short, name in VARIANTS.items()}})
 spared.style.format("{:.1%}")
 
 # %% [markdown]
