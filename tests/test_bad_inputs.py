@@ -1245,6 +1245,13 @@ api("zoo", "trained: device 'gpu'", lambda: zoo.trained(zoo.recipe("softmax"), d
 api("zoo", "trained_ensemble: no recipes", lambda: zoo.trained_ensemble([]))
 api("zoo", "trained_ensemble: a number", lambda: zoo.trained_ensemble(5))
 api("zoo", "trained_ensemble: strings", lambda: zoo.trained_ensemble(["maxout"]))
+api("zoo", "train_all: workers 0", lambda: zoo.train_all([zoo.recipe("softmax")], workers=0))
+api("zoo", "train_all: workers 1.5", lambda: zoo.train_all([zoo.recipe("softmax")], workers=1.5))
+api(
+    "zoo",
+    "train_all: workers and a scheduler",
+    lambda: zoo.train_all([zoo.recipe("softmax")], workers=2, scheduler="tcp://h:8786"),
+)
 api("zoo", "scale_dataset: scale 'big'", lambda: zoo.scale_dataset("big"))
 api("zoo", "scale_dataset: dataset 'svhn'", lambda: zoo.scale_dataset("quick", "svhn"))
 
@@ -1516,6 +1523,11 @@ cli("train: --scale 'huge'", "train", "--scale", "huge")
 cli("train: --scheduler not an address", "train", "--scheduler", "my laptop")
 cli("train: $ADVLIB_CACHE a file", "train", env=env(ADVLIB_CACHE="@a-file"))
 cli("book: --epoch-cap negative", "book", "@book", "--epoch-cap", "-2")
+cli("train: --workers 0", "train", "--workers", "0")
+cli("train: --workers 'all'", "train", "--workers", "all")
+cli("train: --workers and --scheduler", "train", "--workers", "2", "--scheduler", "tcp://h:8786")
+cli("book: --workers -1", "book", "@book", "--workers", "-1")
+cli("book: --workers with --render-only", "book", "@book", "--render-only", "--workers", "2")
 cli("book: -p scale instead of --scale", "book", "@book", "-p", "scale", "paper")
 cli("download: DIRECTORY a file", "download", "@a-file")
 cli("download: DIRECTORY under a file", "download", "@a-file/mnist")

@@ -4,6 +4,7 @@ summary, the recipes a process used; advlib.book.needs: the models each chapter 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 
 import pytest
@@ -262,6 +263,35 @@ def test_train_all_trains_what_the_cache_lacks_once(own_cache):
     assert rows[1]["seconds"] > 0
     again = zoo.train_all(recipes, progress=False)
     assert [r["status"] for r in again] == ["cached", "cached"] and len(own_cache) == 2
+
+
+@pytest.mark.slow
+def test_train_all_in_processes_stores_what_one_thread_here_trains(
+    own_cache, tmp_path, monkeypatch
+):
+    """Two worker processes (cores // 2 torch threads each) store both models in the cache,
+    bit-identical to the same recipes trained here with as many threads; a second call finds
+    them cached."""
+    recipes = [zoo.recipe("maxout", epochs=1, width=16, seed=s) for s in (0, 1)]
+    rows = zoo.train_all(recipes, workers=2, progress=False)
+    assert sorted((r["seed"], r["status"]) for r in rows) == [(0, "trained"), (1, "trained")]
+    assert own_cache == []  # trained in the workers, not in this process
+    pooled = [zoo.trained(r)[0].state_dict() for r in recipes]
+    monkeypatch.setenv("ADVLIB_CACHE", str(tmp_path / "here"))
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // 2))
+    for r, weights in zip(recipes, pooled, strict=True):
+        here = zoo.trained(r)[0].state_dict()
+        assert all(torch.equal(here[k], weights[k]) for k in here), r.seed
+    monkeypatch.setenv("ADVLIB_CACHE", str(tmp_path))
+    again = zoo.train_all(recipes, workers=2, progress=False)
+    assert [r["status"] for r in again] == ["cached", "cached"]
+
+
+def test_train_all_takes_workers_or_a_scheduler_not_both(own_cache):
+    with pytest.raises(ValueError, match="workers .* or scheduler"):
+        zoo.train_all([zoo.recipe("softmax", epochs=1)], workers=2, scheduler="tcp://h:8786")
+    with pytest.raises(ValueError, match="workers"):
+        zoo.train_all([zoo.recipe("softmax", epochs=1)], workers=0)
 
 
 def test_train_all_trains_a_recipe_whose_stored_model_lacks_its_curves(own_cache):

@@ -12,6 +12,7 @@ import argparse
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 __all__ = ["main", "UsageError", "check_environment"]
@@ -154,10 +155,10 @@ def _cmd_book(args: argparse.Namespace) -> int:
             raise UsageError(f"book: give {name} with {option}, not -p {name}")
     parameters = _book_parameters(root, given)
     if args.render_only:
-        if parameters or args.scale != "quick" or args.epoch_cap or args.scheduler:
+        if parameters or args.scale != "quick" or args.epoch_cap or args.scheduler or args.workers:
             raise UsageError(
                 "book: --render-only renders the notebooks already executed; it "
-                "takes no -p, --scale, --epoch-cap or --scheduler"
+                "takes no -p, --scale, --epoch-cap, --scheduler or --workers"
             )
         return render_executed(root)
     check_environment()
@@ -165,8 +166,9 @@ def _cmd_book(args: argparse.Namespace) -> int:
         parameters["scale"] = args.scale
     if args.epoch_cap:
         parameters["epoch_cap"] = str(args.epoch_cap)
-    if args.scheduler:  # train what the chapters need on the cluster first
-        _train(args.scale, args.epoch_cap, args.scheduler, None)
+    workers = _worker_count(args, "book")
+    if args.scheduler or workers > 1:  # train what the chapters need first
+        _train(args.scale, args.epoch_cap, args.scheduler, None, workers)
     return build(root, parameters)
 
 
@@ -187,21 +189,26 @@ def _check_scheduler(scheduler: str) -> None:
         ) from None
 
 
-def _train(scale: str, epoch_cap: int, scheduler: str | None, only: list[str] | None) -> None:
+def _train(
+    scale: str, epoch_cap: int, scheduler: str | None, only: list[str] | None, workers: int
+) -> None:
     from advlib.book.needs import book_recipes
     from advlib.zoo import train_all
 
     if scheduler:
         _check_scheduler(scheduler)
     recipes = book_recipes(scale, epoch_cap=epoch_cap, chapters=only)
-    where = scheduler or "this machine"
+    where = scheduler or f"this machine ({workers} process{'es' if workers > 1 else ''})"
     print(f"[advlib train] {len(recipes)} models at scale {scale!r} on {where}", flush=True)
-    for row in train_all(recipes, scheduler=scheduler):
+    tic = time.perf_counter()
+    rows = train_all(recipes, scheduler=scheduler, workers=1 if scheduler else workers)
+    for row in rows:
         print(
             f"[advlib train]   {row['name']} seed {row['seed']} on {row['dataset']}, "
             f"{row['epochs']} epochs at most: {row['status']} ({row['seconds']:.0f} s)",
             flush=True,
         )
+    print(f"[advlib train] done in {time.perf_counter() - tic:.0f} s", flush=True)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -214,8 +221,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
             f"models; it must be one of {', '.join(sorted(NEEDS))}"
         )
     check_environment()
-    _train(args.scale, args.epoch_cap, args.scheduler, args.chapter)
+    _train(args.scale, args.epoch_cap, args.scheduler, args.chapter, _worker_count(args, "train"))
     return 0
+
+
+def _worker_count(args: argparse.Namespace, verb: str) -> int:
+    """--workers, else 1 with --scheduler and one per core without."""
+    if args.scheduler and args.workers and args.workers > 1:
+        raise UsageError(
+            f"{verb}: --workers {args.workers} trains here, --scheduler on a cluster; give one"
+        )
+    return args.workers or (1 if args.scheduler else os.cpu_count() or 1)
 
 
 def _check_new_folder(folder: Path, what: str) -> None:
@@ -259,6 +275,12 @@ def _cap(text: str) -> int:
     return int(text)
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return int(text)
+
+
 def _scheduler(text: str) -> str:
     if not _SCHEDULER.match(text):
         raise argparse.ArgumentTypeError(
@@ -288,6 +310,15 @@ def _scale_options(p: argparse.ArgumentParser) -> None:
         type=_scheduler,
         help="a Dask scheduler (tcp://host:8786): train the chapters' models on "
         "its workers and store them in this machine's model cache",
+    )
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="without --scheduler: train the chapters' models in N processes here first, "
+        "each with cores // N torch threads (default: one per core; 1 trains each model "
+        "in its chapter)",
     )
 
 

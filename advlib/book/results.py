@@ -90,7 +90,8 @@ def record(values: Mapping[str, Any]) -> None:
     """Record each ``name: value`` of ``values`` in the executed notebook.
 
     A value is a number, string, bool, None or a list/dict of them; prose quotes it with
-    ``{glue:text}`name:.1%```. Outside a notebook the values are only kept in memory
+    ``{glue:text}`name:.1%``` (None and NaN, kept as None, read "nan" there, so that a value
+    that does not exist shows as such instead of failing the build). Outside a notebook the values are only kept in memory
     (``records()``). Returns None, so a ``record`` call that ends a cell shows nothing.
     """
     if not isinstance(values, Mapping):
@@ -114,8 +115,8 @@ def record(values: Mapping[str, Any]) -> None:
         if _in_ipython():
             from IPython.display import display
 
-            bundle = {
-                GLUE_PREFIX + "text/plain": repr(value),
+            bundle = {  # None (no value, e.g. a rate of nothing) reads "nan" in any format
+                GLUE_PREFIX + "text/plain": "nan" if value is None else repr(value),
                 GLUE_PREFIX + JSON_MIME: json.dumps(value),
             }
             meta = {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
