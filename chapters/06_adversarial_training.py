@@ -172,6 +172,17 @@ record_paper("C13", "C14", "C15", "C16", "C17", "C18", "C19", "C21")
 # $\alpha$ = {glue:text}`alpha:.2f` and $\epsilon$ = {glue:text}`train_eps:.2f`. Models come
 # from the book's model cache (`advlib.zoo.trained`), so rebuilding this page trains nothing.
 #
+# What each network ran: its epoch cap, the epochs before the early-stopping choice (where
+# there is one), the chosen epoch, the epochs of retraining on every training digit, and the
+# seconds it took, with the device. A baseline whose cap is below the headline networks' was
+# given a shorter budget to fit two CPU cores; the paper's networks all ran the maxout paper's
+# protocol to its end.
+
+# %% tags=["hide-input"]
+pd.DataFrame({name: {"epoch cap": recipes[name].epochs, **history_summary(histories[name])}
+              for name in recipes}).T
+
+# %% [markdown]
 # ## Training with the adversarial objective
 #
 # The error after every epoch, on the clean {glue:text}`curve_set:s` digits and on their FGSM
