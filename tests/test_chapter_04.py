@@ -46,7 +46,8 @@ def test_claims_compare_the_confidence_over_mistakes_and_record_both(runs):
     r = runs["paper"]
     rows = {(row["claim"], i): row for i, row in enumerate(r["claims"])}
     assert rows[("C4", 2)]["ours_value"] == pytest.approx(r["softmax_confidence_mistakes"])
-    assert rows[("C5", 4)]["ours_value"] == pytest.approx(r["maxout_confidence_mistakes"])
+    assert rows[("C5", 5)]["ours_value"] == pytest.approx(r["maxout_confidence_mistakes"])
+    assert rows[("C5", 3)]["ours_value"] == pytest.approx(r["maxout_clean_error"])
     for model in ("softmax", "maxout"):
         assert 0.1 <= r[f"{model}_confidence_all"] <= 1
         assert f"{r[f'{model}_confidence_all']:.1%}" in " ".join(row["why"] for row in r["claims"])
@@ -86,7 +87,18 @@ def test_rotation_toward_the_gradient_beats_a_random_rotation_C8(runs):
 
 def test_claims_table_names_C3_to_C8_and_marks_missing_data_not_run(runs):
     rows = runs["paper"]["claims"]
-    assert [row["claim"] for row in rows] == ["C3", "C4", "C4", "C5", "C5", "C6", "C7", "C8", "C8"]
+    assert [row["claim"] for row in rows] == [
+        "C3",
+        "C4",
+        "C4",
+        "C5",
+        "C5",
+        "C5",
+        "C6",
+        "C7",
+        "C8",
+        "C8",
+    ]  # C5: clean error, FGSM error, confidence
     verdicts = {(row["claim"], row["quantity"]): row["verdict"] for row in rows}
     assert all(v == "not run" for (c, _), v in verdicts.items() if c in ("C6", "C7"))
     assert all(v in ("holds", "differs") for (c, _), v in verdicts.items() if c not in ("C6", "C7"))
