@@ -244,6 +244,7 @@ record({"clean_error_clean": clean_err, "clean_error_adv": adv_clean_err,
         "mistake_conf_adv": results.loc[adv_name, headline_conf],
         "paper_C14_gain_points": 100 * (PAPER["C14"]["clean_error"]
                                         - PAPER["C14"]["adversarial_training_error"]),
+        **{f"clean_{short}": results.loc[name, "clean error"] for short, name in VARIANTS.items()},
         **{f"fgsm_{short}_{kind}": results.loc[name, column]
            for short, name in (("clean", "maxout"), ("adv", adv_name))
            for kind, column in (("unclipped", "FGSM error"), ("clipped", "FGSM error (clipped)"))}})
