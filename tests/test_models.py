@@ -33,14 +33,14 @@ def test_maxout_network_has_the_maxout_papers_shape():
 
 
 def test_maxout_unit_is_the_max_of_its_pieces():
-    """Unit j is the max of the affine maps of rows j·pieces ... j·pieces + pieces - 1, written
-    out one unit and one piece at a time."""
+    """Unit j is the max of the affine maps of rows k·width + j, k = 0 ... pieces - 1 (piece-major
+    rows), written out one unit and one piece at a time."""
     layer = models.Maxout(784, width=3, pieces=4)
     x, _ = _digits(5)
     w, b = layer.linear.weight.detach(), layer.linear.bias.detach()
     expected = torch.stack(
         [
-            torch.stack([x @ w[4 * j + k] + b[4 * j + k] for k in range(4)]).amax(dim=0)
+            torch.stack([x @ w[3 * k + j] + b[3 * k + j] for k in range(4)]).amax(dim=0)
             for j in range(3)
         ],
         dim=1,
