@@ -199,11 +199,10 @@ charts.training_curves(
     title=f"Error while training (dashed: FGSM at eps = {base.valid_eps:g})")
 
 # %% tags=["remove-cell"]
-ends = {name: [row for row in histories[name]["epochs"] if row["phase"] == "fit"][-1]
-        for name in curve_models}
-record({"curve_min_adv_clean": min(row[f"{curve}_adv_error"]
-                                   for row in histories["maxout"]["epochs"]),
-        **{f"curve_{kind}_{short}": ends[name][f"{curve}{column}"]
+fitted = {name: [row for row in histories[name]["epochs"] if row["phase"] == "fit"]
+          for name in curve_models}  # retraining logs no curves
+record({"curve_min_adv_clean": min(row[f"{curve}_adv_error"] for row in fitted["maxout"]),
+        **{f"curve_{kind}_{short}": fitted[name][-1][f"{curve}{column}"]
            for short, name in zip(("clean", "same", "off"), curve_models, strict=False)
            for kind, column in (("adv", "_adv_error"), ("clean", "_error"))}})
 
