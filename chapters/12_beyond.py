@@ -239,9 +239,9 @@ measure.attack_table(main["attacks"], headline=headline).style.format("{:.1%}").
 #   evaluated during training and saw PGD robustness collapse within a single epoch while
 #   FGSM robustness kept rising; a random start before the FGSM step, with a suitable step
 #   size, and early stopping when PGD error jumps avoid it. Our training logs only FGSM error per
-#   epoch, so we see the end state —
-#   no robustness to PGD at the training $\epsilon$ — but not whether the network ever had
-#   some and lost it.
+#   epoch, so we see the end state — at the
+#   training $\epsilon$ the network is {glue:text}`large_verdict:s` against PGD — but
+#   not whether it ever had more and lost it.
 #
 # The remedy that stood is {cite:t}`madry2018towards`'s: train on PGD examples, the strongest
 # first-order attack one can afford, and evaluate with attacks at least that strong. The paper

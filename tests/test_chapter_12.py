@@ -125,9 +125,16 @@ def test_adversarial_training_lowers_fgsm_error_far_below_the_clean_networks(run
 def test_pgd_takes_back_adversarial_trainings_gain_at_the_papers_eps(run):
     assert run["eps_large"] == 0.25
     assert run["adv_pgd_large"] > 0.9
+    # B2 (the claims table): PGD leaves at most half of the FGSM gain at both sizes (unclipped,
+    # the headline)
     assert run["gain_kept_large"] < 0.5
-    assert run["gain_kept_small"] < 0.5  # unclipped, the headline
-    assert run["large_verdict"].startswith("no more robust")
+    assert run["gain_kept_small"] < 0.5
+    # the verdict the chapter glues reads the largest size's PGD gain: none when PGD fools the
+    # trained network at least as often as the clean one, else (under half kept) a little
+    gain = run["maxout_pgd_large"] - run["adv_pgd_large"]
+    assert run["gain_pgd_large"] == pytest.approx(gain)
+    expected = "no more robust" if gain <= 0 else "only a little more robust"
+    assert run["large_verdict"].startswith(expected)
 
 
 @slow
@@ -150,7 +157,7 @@ def b_rows_match_the_records(rows, run, prefix):
     """The 13 B rows of one data set against the values recorded under ``prefix``."""
     assert [row["claim"] for row in rows] == ["B1"] * 8 + ["B2"] * 2 + ["B3", "B4", "B5"]
     pairs = [(key, size) for key in ("softmax", "maxout", "adv", "rbf") for size in SIZES]
-    for row, (key, size) in zip(rows, pairs, strict=True):
+    for row, (key, size) in zip(rows[:8], pairs, strict=True):  # the eight B1 rows
         pgd, fgsm = run[f"{prefix}{key}_pgd_{size}"], run[f"{prefix}{key}_fgsm_{size}"]
         assert row["ours_value"] == pytest.approx(pgd)
         assert row["verdict"] == ("holds" if pgd >= fgsm else "differs")
