@@ -1768,7 +1768,12 @@ def try_case(case: Case) -> tuple[str, str]:
 # The tests and the table
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize(
+    "case",
+    # a command-line case starts a Python process (seconds each): slow, out of the fast loop
+    [pytest.param(c, marks=pytest.mark.slow) if c.argv is not None else c for c in CASES],
+    ids=[c.id for c in CASES],
+)
 def test_bad_input_gets_one_clear_error(case):
     outcome, what = try_case(case)
     assert outcome == "clear", f"{case.id}: {outcome}: {what}"
