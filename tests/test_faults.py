@@ -483,8 +483,9 @@ def _same_run(a: dict, b: dict) -> bool:
     weights = a["state"].keys() == b["state"].keys() and all(
         torch.equal(a["state"][k], b["state"][k]) for k in a["state"]
     )
-    rows = [{k: v for k, v in r.items() if k != "seconds"} for r in a["history"]["epochs"]]
-    other = [{k: v for k, v in r.items() if k != "seconds"} for r in b["history"]["epochs"]]
+    timings = ("seconds", "monitor_seconds")  # wall-clock, not seeded
+    rows = [{k: v for k, v in r.items() if k not in timings} for r in a["history"]["epochs"]]
+    other = [{k: v for k, v in r.items() if k not in timings} for r in b["history"]["epochs"]]
     return weights and rows == other and a["history"]["best_epoch"] == b["history"]["best_epoch"]
 
 
