@@ -340,8 +340,7 @@ def train_all(
 def _cost(recipe: Recipe) -> float:
     """A rough relative cost of training ``recipe``: multiply-adds per digit times epochs times
     passes, for ordering work (costliest first), not for reporting."""
-    passes = {"clean": 1, "adversarial": 3, "hidden": 3}.get(recipe.training, 2)
-    return recipe.width * (784 + recipe.width) * recipe.epochs * passes
+    return recipe.width * (784 + recipe.width) * recipe.epochs * recipe.passes_per_step
 
 
 def _one_process_share(threads: int) -> None:
